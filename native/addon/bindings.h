@@ -1,0 +1,19 @@
+// The addon's wrapped classes register themselves here; one file per wrapped class.
+#pragma once
+#include <napi.h>
+
+namespace colm {
+class Sampler;
+}
+
+namespace colm_addon {
+
+void RegisterModel(Napi::Env env, Napi::Object exports);    // model_binding.cpp
+void RegisterSession(Napi::Env env, Napi::Object exports);  // session_binding.cpp
+void RegisterSampler(Napi::Env env, Napi::Object exports);  // sampler_binding.cpp
+void RegisterSystem(Napi::Env env, Napi::Object exports);   // system_binding.cpp
+
+// The native sampler behind a JS Sampler object, or nullptr when `value` is not one.
+colm::Sampler* UnwrapSampler(Napi::Value value);
+
+}  // namespace colm_addon

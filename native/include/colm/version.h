@@ -1,0 +1,4 @@
+#pragma once
+namespace colm {
+const char* version();
+}
