@@ -2,8 +2,11 @@
 #pragma once
 #include <napi.h>
 
+#include <memory>
+
 namespace colm {
 class Sampler;
+struct Model;
 }
 
 namespace colm_addon {
@@ -15,5 +18,8 @@ void RegisterSystem(Napi::Env env, Napi::Object exports);   // system_binding.cp
 
 // The native sampler behind a JS Sampler object, or nullptr when `value` is not one.
 colm::Sampler* UnwrapSampler(Napi::Value value);
+
+// The native model behind a JS Model object; throws a TypeError when it is not one or was disposed.
+std::shared_ptr<const colm::Model> UnwrapModel(Napi::Value value);
 
 }  // namespace colm_addon

@@ -1,4 +1,206 @@
+// Model: loadModel(spec, onProgress) -> {promise, cancel}; the promise resolves to a Model
+// whose weights are memory-mapped. Mapping and checking run in an AsyncProgressWorker.
+#include <atomic>
+#include <memory>
+
 #include "bindings.h"
+#include "colm/kernels.h"
+#include "colm/model.h"
+#include "js_values.h"
+
 namespace colm_addon {
-void RegisterModel(Napi::Env env, Napi::Object exports) {}
+
+namespace {
+
+colm::DType ParseDType(Napi::Env env, const std::string& s) {
+  if (s == "F32") return colm::DType::F32;
+  if (s == "F16") return colm::DType::F16;
+  if (s == "BF16") return colm::DType::BF16;
+  throw Napi::TypeError::New(env, "unknown dtype " + s);
 }
+
+// Reads the LoadPlan object that app/checkpoint builds (see app/checkpoint/types.ts).
+colm::ModelSpec ParseSpec(const Napi::Object& plan) {
+  Napi::Env env = plan.Env();
+  colm::ModelSpec spec;
+  Napi::Object c = GetObject(plan, "config", "plan");
+  colm::ModelConfig& mc = spec.config;
+  mc.hidden_size = int32_t(GetInteger(c, "hiddenSize", "config"));
+  mc.intermediate_size = int32_t(GetInteger(c, "intermediateSize", "config"));
+  mc.num_layers = int32_t(GetInteger(c, "numHiddenLayers", "config"));
+  mc.vocab_size = int32_t(GetInteger(c, "vocabSize", "config"));
+  mc.num_heads = int32_t(GetInteger(c, "numAttentionHeads", "config"));
+  mc.num_kv_heads = int32_t(GetInteger(c, "numKeyValueHeads", "config"));
+  mc.head_dim = int32_t(GetInteger(c, "headDim", "config"));
+  Napi::Array chains = GetArray(c, "chains", "config");
+  for (uint32_t i = 0; i < chains.Length(); ++i) {
+    Napi::Value v = chains.Get(i);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, "config.chains must hold integers");
+    mc.chains.push_back(v.As<Napi::Number>().Int32Value());
+  }
+  mc.kv_sharing = GetBool(c, "kvSharing", "config", false);
+  mc.rms_norm_eps = float(GetNumber(c, "rmsNormEps", "config"));
+  mc.rope_theta = float(GetNumber(c, "ropeTheta", "config"));
+  mc.tie_word_embeddings = GetBool(c, "tieWordEmbeddings", "config", false);
+  Napi::Value rs = c.Get("ropeScaling");
+  if (rs.IsObject()) {
+    Napi::Object r = rs.As<Napi::Object>();
+    mc.rope_scaling.llama3 = true;
+    mc.rope_scaling.factor = float(GetNumber(r, "factor", "ropeScaling"));
+    mc.rope_scaling.low_freq_factor = float(GetNumber(r, "lowFreqFactor", "ropeScaling"));
+    mc.rope_scaling.high_freq_factor = float(GetNumber(r, "highFreqFactor", "ropeScaling"));
+    mc.rope_scaling.original_max_position_embeddings =
+        float(GetNumber(r, "originalMaxPositionEmbeddings", "ropeScaling"));
+  }
+  Napi::Array files = GetArray(plan, "files", "plan");
+  for (uint32_t i = 0; i < files.Length(); ++i) {
+    Napi::Value v = files.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(env, "plan.files must hold strings");
+    spec.files.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  Napi::Array tensors = GetArray(plan, "tensors", "plan");
+  for (uint32_t i = 0; i < tensors.Length(); ++i) {
+    Napi::Value v = tensors.Get(i);
+    if (!v.IsObject()) throw Napi::TypeError::New(env, "plan.tensors must hold objects");
+    Napi::Object t = v.As<Napi::Object>();
+    colm::TensorSpec ts;
+    ts.name = GetString(t, "name", "tensor");
+    ts.file = int32_t(GetInteger(t, "file", "tensor"));
+    ts.offset = uint64_t(GetInteger(t, "offset", "tensor"));
+    ts.byte_length = uint64_t(GetInteger(t, "byteLength", "tensor"));
+    ts.dtype = ParseDType(env, GetString(t, "dtype", "tensor"));
+    Napi::Array shape = GetArray(t, "shape", "tensor");
+    for (uint32_t d = 0; d < shape.Length(); ++d) ts.shape.push_back(shape.Get(d).As<Napi::Number>().Int64Value());
+    spec.tensors.push_back(std::move(ts));
+  }
+  return spec;
+}
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::FunctionReference* constructor;
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Model",
+                       {InstanceMethod("info", &ModelWrap::Info),
+                        InstanceMethod("dispose", &ModelWrap::Dispose),
+                        InstanceAccessor("disposed", &ModelWrap::Disposed, nullptr)});
+  }
+
+  explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {}
+
+  std::shared_ptr<const colm::Model> model;
+
+ private:
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!model) throw Napi::Error::New(env, "the model was disposed");
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("mappedBytes", Napi::Number::New(env, double(model->mapped_bytes)));
+    out.Set("kernels", Napi::String::New(env, colm::cpu_kernels().name));
+    return out;
+  }
+
+  // Releases this handle's reference; sessions still running keep the weights alive.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model.reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !model); }
+};
+
+Napi::FunctionReference* ModelWrap::constructor = nullptr;
+
+class LoadWorker : public Napi::AsyncProgressWorker<double> {
+ public:
+  LoadWorker(Napi::Env env, colm::ModelSpec spec, Napi::Function on_progress,
+             std::shared_ptr<std::atomic<bool>> cancel)
+      : Napi::AsyncProgressWorker<double>(env, "colm.loadModel"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        spec_(std::move(spec)),
+        cancel_(std::move(cancel)) {
+    if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      model_ = colm::model_load(spec_, [&](double f) { progress.Send(&f, 1); }, cancel_.get());
+    } catch (const colm::Cancelled&) {
+      aborted_ = true;
+      SetError("loading was cancelled");
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnProgress(const double* data, size_t count) override {
+    if (!on_progress_.IsEmpty() && count > 0)
+      on_progress_.Call({Napi::Number::New(Env(), data[count - 1])});
+  }
+
+  void OnOK() override {
+    Napi::Object obj = ModelWrap::constructor->New({});
+    ModelWrap::Unwrap(obj)->model = model_;
+    deferred_.Resolve(obj);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(MakeError(Env(), e.Message(), aborted_).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference on_progress_;
+  colm::ModelSpec spec_;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  std::shared_ptr<colm::Model> model_;
+  bool aborted_ = false;
+};
+
+Napi::Value CancelLoad(const Napi::CallbackInfo& info) {
+  auto* flag = static_cast<std::shared_ptr<std::atomic<bool>>*>(info.Data());
+  (*flag)->store(true);
+  return info.Env().Undefined();
+}
+
+// loadModel(plan, onProgress?) -> {promise, cancel}
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "loadModel(plan, onProgress?) needs a plan object");
+  colm::ModelSpec spec = ParseSpec(info[0].As<Napi::Object>());
+  Napi::Function on_progress;
+  if (info.Length() > 1 && info[1].IsFunction()) on_progress = info[1].As<Napi::Function>();
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  auto* worker = new LoadWorker(env, std::move(spec), on_progress, cancel);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("promise", worker->Promise());
+  auto* held = new std::shared_ptr<std::atomic<bool>>(cancel);
+  Napi::Function cancel_fn = Napi::Function::New(env, CancelLoad, "cancel", held);
+  cancel_fn.AddFinalizer([](Napi::Env, std::shared_ptr<std::atomic<bool>>* p) { delete p; }, held);
+  out.Set("cancel", cancel_fn);
+  worker->Queue();
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const colm::Model> UnwrapModel(Napi::Value value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(ModelWrap::constructor->Value()))
+    throw Napi::TypeError::New(env, "expected a Model");
+  auto model = ModelWrap::Unwrap(value.As<Napi::Object>())->model;
+  if (!model) throw Napi::Error::New(env, "the model was disposed");
+  return model;
+}
+
+void RegisterModel(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = ModelWrap::Define(env);
+  ModelWrap::constructor = new Napi::FunctionReference(Napi::Persistent(ctor));
+  exports.Set("Model", ctor);
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+}
+
+}  // namespace colm_addon

@@ -1,4 +1,258 @@
+// Session: new Session(model, {contextSize, threads, captureHidden}). evaluate() runs in an
+// AsyncWorker and resolves to {logits, token}; one evaluation at a time per session.
+#include <memory>
+
 #include "bindings.h"
+#include "colm/sampler.h"
+#include "colm/session.h"
+#include "js_values.h"
+
 namespace colm_addon {
-void RegisterSession(Napi::Env env, Napi::Object exports) {}
+
+namespace {
+
+class SessionWrap;
+
+struct EvalRequest {
+  std::vector<int32_t> tokens;
+  int32_t chains = 1;
+  bool prefill = false;  // generation's prompt path (CoLM-Air: cache from chain 1 alone)
+  colm::LogitsWanted want = colm::LogitsWanted::Last;
+  bool return_logits = true;
+  colm::Sampler* sampler = nullptr;  // kept alive by a reference held in the worker
+};
+
+class EvalWorker : public Napi::AsyncWorker {
+ public:
+  EvalWorker(Napi::Env env, std::shared_ptr<colm::Session> session, EvalRequest req,
+             Napi::Object sampler_obj, std::shared_ptr<bool> busy)
+      : Napi::AsyncWorker(env, "colm.evaluate"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        session_(std::move(session)),
+        req_(std::move(req)),
+        busy_(std::move(busy)) {
+    if (!sampler_obj.IsEmpty()) sampler_ref_ = Napi::Persistent(sampler_obj);
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      const int32_t n = int32_t(req_.tokens.size());
+      logits_ = req_.prefill ? session_->prefill(req_.tokens.data(), n, req_.chains)
+                             : session_->evaluate(req_.tokens.data(), n, req_.chains, req_.want);
+      if (req_.sampler && !logits_.empty()) {
+        const int32_t V = session_->model().config.vocab_size;
+        const auto& hist = session_->tokens();
+        const float* last = logits_.data() + logits_.size() - size_t(V);
+        token_ = req_.sampler->sample(last, V, hist.data(), int32_t(hist.size()));
+      }
+    } catch (const colm::Cancelled&) {
+      aborted_ = true;
+      SetError("generation was stopped");
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    *busy_ = false;
+    Napi::Env env = Env();
+    Napi::Object out = Napi::Object::New(env);
+    if (req_.return_logits && !logits_.empty()) {
+      Napi::Float32Array arr = Napi::Float32Array::New(env, logits_.size());
+      std::copy(logits_.begin(), logits_.end(), arr.Data());
+      out.Set("logits", arr);
+    } else {
+      out.Set("logits", env.Null());
+    }
+    out.Set("token", Napi::Number::New(env, token_));
+    out.Set("position", Napi::Number::New(env, session_->position()));
+    deferred_.Resolve(out);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    *busy_ = false;
+    deferred_.Reject(MakeError(Env(), e.Message(), aborted_).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<colm::Session> session_;
+  EvalRequest req_;
+  Napi::ObjectReference sampler_ref_;
+  std::shared_ptr<bool> busy_;
+  std::vector<float> logits_;
+  int32_t token_ = -1;
+  bool aborted_ = false;
+};
+
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(
+        env, "Session",
+        {InstanceMethod("evaluate", &SessionWrap::Evaluate),
+         InstanceMethod("cancel", &SessionWrap::Cancel),
+         InstanceMethod("truncate", &SessionWrap::Truncate),
+         InstanceMethod("kvCache", &SessionWrap::KvCache),
+         InstanceMethod("kvChains", &SessionWrap::KvChains),
+         InstanceMethod("lastHidden", &SessionWrap::LastHidden),
+         InstanceMethod("setThreads", &SessionWrap::SetThreads),
+         InstanceMethod("dispose", &SessionWrap::Dispose),
+         InstanceAccessor("position", &SessionWrap::Position, nullptr),
+         InstanceAccessor("contextSize", &SessionWrap::ContextSize, nullptr),
+         InstanceAccessor("threads", &SessionWrap::Threads, nullptr),
+         InstanceAccessor("busy", &SessionWrap::Busy, nullptr)});
+  }
+
+  explicit SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1) throw Napi::TypeError::New(env, "new Session(model, options?)");
+    auto model = UnwrapModel(info[0]);
+    colm::SessionOptions opts;
+    if (info.Length() > 1 && info[1].IsObject()) {
+      Napi::Object o = info[1].As<Napi::Object>();
+      if (!o.Get("contextSize").IsUndefined()) opts.context_size = int32_t(GetInteger(o, "contextSize", "options"));
+      if (!o.Get("threads").IsUndefined()) opts.threads = int32_t(GetInteger(o, "threads", "options"));
+      opts.capture_hidden = GetBool(o, "captureHidden", "options", false);
+    }
+    try {
+      session_ = std::make_shared<colm::Session>(model, opts);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+ private:
+  colm::Session& Live(Napi::Env env) {
+    if (!session_) throw Napi::Error::New(env, "the session was disposed");
+    return *session_;
+  }
+
+  void RequireIdle(Napi::Env env) {
+    if (*busy_) throw Napi::Error::New(env, "the session is busy: wait for the running evaluation to finish");
+  }
+
+  // evaluate(tokens: Int32Array, chains, {prefill?, logits?: 'none'|'last'|'all', sampler?})
+  Napi::Value Evaluate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    RequireIdle(env);
+    if (info.Length() < 2 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "evaluate(tokens: Int32Array, chains: number, options?)");
+    Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
+    EvalRequest req;
+    req.tokens.assign(tokens.Data(), tokens.Data() + tokens.ElementLength());
+    req.chains = info[1].As<Napi::Number>().Int32Value();
+    Napi::Object sampler_obj;
+    if (info.Length() > 2 && info[2].IsObject()) {
+      Napi::Object o = info[2].As<Napi::Object>();
+      req.prefill = GetBool(o, "prefill", "options", false);
+      Napi::Value lv = o.Get("logits");
+      if (lv.IsString()) {
+        std::string l = lv.As<Napi::String>().Utf8Value();
+        if (l == "none") req.want = colm::LogitsWanted::None;
+        else if (l == "last") req.want = colm::LogitsWanted::Last;
+        else if (l == "all") req.want = colm::LogitsWanted::All;
+        else throw Napi::TypeError::New(env, "options.logits must be 'none', 'last' or 'all'");
+      }
+      Napi::Value sv = o.Get("sampler");
+      if (!sv.IsUndefined() && !sv.IsNull()) {
+        req.sampler = UnwrapSampler(sv);
+        if (!req.sampler) throw Napi::TypeError::New(env, "options.sampler must be a Sampler");
+        sampler_obj = sv.As<Napi::Object>();
+        if (req.want == colm::LogitsWanted::None) req.want = colm::LogitsWanted::Last;
+      }
+      req.return_logits = GetBool(o, "returnLogits", "options", true) && req.want != colm::LogitsWanted::None;
+    }
+    if (req.prefill && req.want == colm::LogitsWanted::All)
+      throw Napi::TypeError::New(env, "a prefill yields the last position's logits only");
+    *busy_ = true;
+    auto* worker = new EvalWorker(env, session_, std::move(req), sampler_obj, busy_);
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  }
+
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    if (session_) session_->cancel.store(true);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Truncate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "truncate(length: number)");
+    Live(env).truncate(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
+
+  Napi::Value KvCache(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "kvCache(layer, values?)");
+    bool values = info.Length() > 1 && info[1].ToBoolean().Value();
+    std::vector<float> data;
+    try {
+      data = Live(env).kv_cache(info[0].As<Napi::Number>().Int32Value(), values);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    Napi::Float32Array arr = Napi::Float32Array::New(env, data.size());
+    std::copy(data.begin(), data.end(), arr.Data());
+    return arr;
+  }
+
+  Napi::Value KvChains(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto& kc = Live(env).kv_chains();
+    Napi::Uint8Array arr = Napi::Uint8Array::New(env, size_t(Live(env).position()));
+    std::copy(kc.begin(), kc.begin() + Live(env).position(), arr.Data());
+    return arr;
+  }
+
+  Napi::Value LastHidden(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    const auto& h = Live(env).last_hidden();
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Float32Array arr = Napi::Float32Array::New(env, h.size());
+    std::copy(h.begin(), h.end(), arr.Data());
+    out.Set("data", arr);
+    out.Set("chains", Napi::Number::New(env, Live(env).last_hidden_chains()));
+    return out;
+  }
+
+  Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "setThreads(n: number)");
+    Live(env).set_threads(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
+
+  // Frees the KV cache now; a running evaluation is cancelled and keeps what it needs alive.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    if (session_) session_->cancel.store(true);
+    session_.reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Position(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).position()); }
+  Napi::Value ContextSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).context_size()); }
+  Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).threads()); }
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), *busy_); }
+
+  std::shared_ptr<colm::Session> session_;
+  std::shared_ptr<bool> busy_ = std::make_shared<bool>(false);
+};
+
+}  // namespace
+
+void RegisterSession(Napi::Env env, Napi::Object exports) {
+  exports.Set("Session", SessionWrap::Define(env));
 }
+
+}  // namespace colm_addon

@@ -29,8 +29,10 @@ class Sampler {
  private:
   SamplerParams params_;
   uint64_t rng_state_[4];  // xoshiro256** state, seeded from `seed` by splitmix64
-  std::vector<float> scratch_logits_;
-  std::vector<int32_t> scratch_ids_;
+  std::vector<float> scratch_logits_;    // (n_vocab) sanitised, penalised logits
+  std::vector<int32_t> scratch_ids_;     // (n_vocab) candidate ids, filtered in place
+  std::vector<double> scratch_weights_;  // (n_vocab) by id: exp((logit - max) / temperature)
+  uint64_t next_u64();
   double next_uniform();  // in [0, 1)
 };
 

@@ -1,0 +1,62 @@
+// colm chat: a conversation in the terminal, through the model's chat template. The session
+// keeps its KV cache between turns, so each turn only reads what is new.
+import { createInterface } from 'node:readline/promises';
+
+import type { ChatMessage } from '../../checkpoint/chat-template.js';
+import { loadModel } from '../../engine/model.js';
+import type { GenerateOptions } from '../../engine/session.js';
+
+export interface ChatRequest {
+  modelPath: string;
+  chains?: number;
+  threads?: number;
+  generate: GenerateOptions;
+}
+
+export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream, out: NodeJS.WritableStream): Promise<void> {
+  const model = await loadModel(req.modelPath);
+  const session = model.createSession({ threads: req.threads });
+  const rl = createInterface({ input, output: out, terminal: (input as { isTTY?: boolean }).isTTY === true });
+  const messages: ChatMessage[] = [];
+  const chains = req.chains ?? model.chainCount;
+  out.write(`${model.path}: ${model.chainCount} chain(s), using ${chains}. Type a message; /chains K switches, /quit ends.\n`);
+  try {
+    for (;;) {
+      let line: string;
+      try {
+        line = await rl.question('> ');
+      } catch {
+        break; // input closed
+      }
+      const text = line.trim();
+      if (text === '/quit' || text === '/exit') break;
+      const switchTo = /^\/chains\s+(\d+)$/.exec(text);
+      if (switchTo) {
+        req.chains = Math.min(model.chainCount, Math.max(1, Number(switchTo[1])));
+        out.write(`now using ${req.chains} chain(s)\n`);
+        continue;
+      }
+      if (!text) continue;
+      messages.push({ role: 'user', content: text });
+      const prompt = model.chatPrompt(messages);
+      let reply = '';
+      let speed = 0;
+      for await (const t of session.generate(prompt.tokens, {
+        ...req.generate,
+        chains: req.chains ?? model.chainCount,
+        stopStrings: prompt.stopStrings,
+        stopTokens: prompt.stopTokens,
+      })) {
+        out.write(t.text);
+        reply += t.text;
+        if (t.token >= 0) speed = t.timings.tokensPerSecond;
+      }
+      messages.push({ role: 'assistant', content: reply.trim() });
+      out.write(`\n  [${speed.toFixed(1)} tokens/s, ${req.chains ?? model.chainCount} chains]\n`);
+    }
+  } finally {
+    rl.close();
+    session.dispose();
+    model.dispose();
+  }
+}

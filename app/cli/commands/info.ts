@@ -1,0 +1,60 @@
+// colm info: what a checkpoint holds, and what each chain count costs.
+import { loadModel } from '../../engine/model.js';
+
+export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.WritableStream): Promise<void> {
+  const model = await loadModel(modelPath);
+  try {
+    const c = model.config;
+    const w = model.widths;
+    const subModels = c.chains.map((_, i) => ({
+      chains: i + 1,
+      width: w.cumHidden[i + 1],
+      heads: w.cumHeads[i + 1],
+      ffn: w.cumFfn[i + 1],
+      parameters: model.parameterCounts[i],
+    }));
+    const info = {
+      path: model.path,
+      packaging: model.plan.packaging,
+      modelType: c.modelType,
+      chains: c.chains,
+      kvSharing: c.kvSharing,
+      hiddenSize: c.hiddenSize,
+      intermediateSize: c.intermediateSize,
+      layers: c.numHiddenLayers,
+      vocabSize: c.vocabSize,
+      heads: c.numAttentionHeads,
+      kvHeads: c.numKeyValueHeads,
+      headDim: c.headDim,
+      tiedEmbeddings: c.tieWordEmbeddings,
+      dtypes: model.dtypes,
+      ropeTheta: c.ropeTheta,
+      ropeScaling: c.ropeScaling,
+      mappedBytes: model.info().mappedBytes,
+      kernels: model.info().kernels,
+      subModels,
+    };
+    if (json) {
+      out.write(JSON.stringify(info, null, 2) + '\n');
+      return;
+    }
+    const lines = [
+      `model       ${info.path} (${info.packaging})`,
+      `type        ${info.modelType}${c.kvSharing ? ', CoLM-Air (KV cache shared by every chain count)' : ''}`,
+      `chains      {${c.chains.join(', ')}}`,
+      `layers      ${c.numHiddenLayers}, hidden ${c.hiddenSize}, ffn ${c.intermediateSize}, vocab ${c.vocabSize}`,
+      `attention   ${c.numAttentionHeads} heads x ${c.headDim}, ${c.numKeyValueHeads} KV heads${c.kvSharing ? ' (from chain 1)' : ''}`,
+      `weights     ${info.dtypes.join(', ')}, ${(info.mappedBytes / 2 ** 20).toFixed(1)} MiB mapped${c.tieWordEmbeddings ? ', tied LM head' : ''}`,
+      `kernels     ${info.kernels}`,
+      '',
+      'chains  width  heads    ffn   parameters',
+      ...subModels.map(
+        (s) =>
+          `${String(s.chains).padStart(6)} ${String(s.width).padStart(6)} ${String(s.heads).padStart(6)} ${String(s.ffn).padStart(6)} ${String(s.parameters).padStart(12)}`,
+      ),
+    ];
+    out.write(lines.join('\n') + '\n');
+  } finally {
+    model.dispose();
+  }
+}

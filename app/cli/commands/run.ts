@@ -1,0 +1,52 @@
+// colm run: stream a completion (or, with --chat, an assistant reply) for one prompt, then print
+// the speed and the chain counts used.
+import { loadModel } from '../../engine/model.js';
+import type { GenerateOptions } from '../../engine/session.js';
+
+export interface RunRequest {
+  modelPath: string;
+  prompt: string;
+  chat: boolean;
+  chains?: number;
+  threads?: number;
+  generate: GenerateOptions;
+}
+
+export async function runCommand(req: RunRequest, out: NodeJS.WritableStream, err: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
+  const model = await loadModel(req.modelPath, { signal });
+  const session = model.createSession({ threads: req.threads });
+  try {
+    let tokens: number[];
+    let stopStrings = req.generate.stopStrings ?? [];
+    let stopTokens = req.generate.stopTokens;
+    if (req.chat) {
+      const p = model.chatPrompt([{ role: 'user', content: req.prompt }]);
+      tokens = p.tokens;
+      stopStrings = [...stopStrings, ...p.stopStrings];
+      stopTokens = stopTokens ?? p.stopTokens;
+    } else {
+      tokens = model.tokenizer.encode(req.prompt, { addSpecialTokens: true });
+      if (tokens.length === 0 && model.tokenizer.bosTokenId !== null) tokens = [model.tokenizer.bosTokenId];
+    }
+    const chainsUsed = new Map<number, number>();
+    let last = { prefillMs: 0, tokensPerSecond: 0 };
+    let produced = 0;
+    const it = session.generate(tokens, { ...req.generate, chains: req.chains, stopStrings, stopTokens, signal });
+    for await (const t of it) {
+      out.write(t.text);
+      if (t.token >= 0) {
+        produced++;
+        chainsUsed.set(t.chains, (chainsUsed.get(t.chains) ?? 0) + 1);
+        last = t.timings;
+      }
+    }
+    const used = [...chainsUsed.entries()].sort((a, b) => a[0] - b[0]).map(([k, n]) => `${k} chains x ${n}`);
+    err.write(
+      `\n\n${produced} tokens, ${last.tokensPerSecond.toFixed(1)} tokens/s, prefill ${last.prefillMs.toFixed(1)} ms ` +
+        `(${tokens.length} prompt tokens), ${used.join(', ') || 'no tokens'}; stopped by ${session.finishReason}\n`,
+    );
+  } finally {
+    session.dispose();
+    model.dispose();
+  }
+}

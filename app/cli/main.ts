@@ -1,0 +1,112 @@
+// The `colm` command: parses the command line, runs one command, and maps failures to exit
+// codes (1: bad input, named; 2: bad usage). Never a crash signal, never a stack trace.
+import { parseArgs } from 'node:util';
+
+import { floatOption, intList, intOption } from './args.js';
+import { chatCommand } from './commands/chat.js';
+import { infoCommand } from './commands/info.js';
+import { logitsCommand } from './commands/logits.js';
+import { runCommand } from './commands/run.js';
+import { defaultModelPath } from './default-model.js';
+import { HELP, UsageError } from './usage.js';
+
+const OPTIONS = {
+  chains: { type: 'string' },
+  schedule: { type: 'string' },
+  tokens: { type: 'string' },
+  prefill: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  'min-p': { type: 'string' },
+  'repeat-penalty': { type: 'string' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  chat: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`colm: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (v.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return command || v.help ? 0 : 2;
+  }
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const threads = intOption(v.threads, 'threads', 1, 1024);
+    const generate = {
+      maxTokens: intOption(v['max-tokens'], 'max-tokens', 1, 1 << 20),
+      temperature: floatOption(v.temperature, 'temperature', 0, 100),
+      topK: intOption(v['top-k'], 'top-k', 0),
+      topP: floatOption(v['top-p'], 'top-p', 0, 1),
+      minP: floatOption(v['min-p'], 'min-p', 0, 1),
+      repeatPenalty: floatOption(v['repeat-penalty'], 'repeat-penalty', 0.01, 100),
+      seed: intOption(v.seed, 'seed', 0),
+    };
+    const chains = intOption(v.chains, 'chains', 1, 1024);
+    switch (command) {
+      case 'info': {
+        if (rest.length > 1) throw new UsageError('colm info takes one MODEL');
+        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout);
+        return 0;
+      }
+      case 'run': {
+        if (rest.length < 1 || rest.length > 2) throw new UsageError('usage: colm run [MODEL] "prompt"');
+        const [modelPath, prompt] = rest.length === 2 ? [rest[0]!, rest[1]!] : [defaultModelPath(), rest[0]!];
+        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, generate }, process.stdout, process.stderr, abort.signal);
+        return 0;
+      }
+      case 'chat': {
+        if (rest.length > 1) throw new UsageError('usage: colm chat [MODEL]');
+        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, generate }, process.stdin, process.stdout);
+        return 0;
+      }
+      case 'logits': {
+        if (rest.length !== 1) throw new UsageError('usage: colm logits MODEL --tokens t0,t1,... (--chains K | --schedule k,...)');
+        if (v.tokens === undefined) throw new UsageError('colm logits needs --tokens');
+        await logitsCommand(
+          {
+            modelPath: rest[0]!,
+            tokens: intList(v.tokens, 'tokens', 0),
+            prefill: intOption(v.prefill, 'prefill', 0) ?? 0,
+            chains,
+            schedule: v.schedule === undefined ? undefined : intList(v.schedule, 'schedule', 1),
+            threads,
+          },
+          process.stdout,
+        );
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`colm: ${error.message}\n`);
+      return 2;
+    }
+    if ((error as Error).name === 'AbortError') {
+      process.stderr.write('colm: stopped\n');
+      return 130;
+    }
+    // Input errors (checkpoint, tokenizer, engine) carry one line naming the file and the rule.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`colm: ${message.split('\n')[0]}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

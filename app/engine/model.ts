@@ -1,0 +1,136 @@
+// loadModel(path) -> Model: reads and checks the checkpoint (app/checkpoint), maps the weights
+// in the native engine off the JS thread, and builds the tokenizer. A Model makes Sessions.
+import { readCheckpoint } from '../checkpoint/index.js';
+import { parameterCounts } from '../checkpoint/index.js';
+import {
+  chatTemplateFromConfig,
+  defaultChatTemplate,
+  hasChatMlTokens,
+  PLAIN_CHAT_STOP_STRINGS,
+  renderChat,
+  type ChatMessage,
+} from '../checkpoint/chat-template.js';
+import { TextTokenizer } from '../checkpoint/tokenizer.js';
+import type { ChainWidths, ColmConfig, DType, LoadPlan } from '../checkpoint/types.js';
+import { loadAddon, type NativeModel } from './native.js';
+import { Session, type SessionOptions } from './session.js';
+
+export interface LoadProgress {
+  stage: 'reading' | 'mapping' | 'ready';
+  fraction: number; // 0..1 over the whole load
+}
+
+export interface LoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+function abortError(): Error {
+  const e = new Error('loading was cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
+  const { onProgress, signal } = options;
+  signal?.throwIfAborted();
+  onProgress?.({ stage: 'reading', fraction: 0 });
+  const plan = await readCheckpoint(path, { signal });
+  const label = plan.packaging === 'single-file' ? `${plan.source} (colm.tokenizer)` : `${plan.source}/tokenizer.json`;
+  const tokenizer = TextTokenizer.fromJson(plan.tokenizerJson, plan.tokenizerConfig, label);
+  if (signal?.aborted) throw abortError();
+  onProgress?.({ stage: 'mapping', fraction: 0.1 });
+
+  const addon = loadAddon();
+  const task = addon.loadModel(plan, (f) => onProgress?.({ stage: 'mapping', fraction: 0.1 + 0.9 * f }));
+  const onAbort = () => task.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let native: NativeModel;
+  try {
+    native = await task.promise;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (signal?.aborted) {
+    native.dispose();
+    throw abortError();
+  }
+  onProgress?.({ stage: 'ready', fraction: 1 });
+  return new Model(plan, native, tokenizer);
+}
+
+export class Model {
+  readonly path: string;
+  readonly config: ColmConfig;
+  readonly widths: ChainWidths;
+  readonly tokenizer: TextTokenizer;
+  /** Parameters used by sub-model k, at index k-1. */
+  readonly parameterCounts: number[];
+  readonly chatTemplate: string | null;
+  readonly dtypes: DType[];
+
+  constructor(
+    readonly plan: LoadPlan,
+    private native: NativeModel,
+    tokenizer: TextTokenizer,
+  ) {
+    this.path = plan.source;
+    this.config = plan.config;
+    this.widths = plan.widths;
+    this.tokenizer = tokenizer;
+    this.parameterCounts = parameterCounts(plan.config);
+    this.chatTemplate = chatTemplateFromConfig(plan.tokenizerConfig);
+    this.dtypes = [...new Set(plan.tensors.map((t) => t.dtype))];
+  }
+
+  get chainCount(): number {
+    return this.config.chains.length;
+  }
+
+  get disposed(): boolean {
+    return this.native.disposed;
+  }
+
+  /** Which SIMD kernels run this model and how many bytes are mapped. */
+  info(): { mappedBytes: number; kernels: string } {
+    return this.native.info();
+  }
+
+  createSession(options: SessionOptions = {}): Session {
+    const addon = loadAddon();
+    const native = new addon.Session(this.native, {
+      contextSize: options.contextSize ?? Math.min(this.config.maxPositionEmbeddings ?? 4096, 4096),
+      threads: options.threads ?? 0,
+      captureHidden: options.captureHidden ?? false,
+    });
+    return new Session(this, native);
+  }
+
+  /**
+   * A conversation as prompt tokens, through the model's chat template (or the default one), and
+   * the stop strings that end the assistant's turn.
+   */
+  chatPrompt(messages: readonly ChatMessage[]): { tokens: number[]; stopStrings: string[]; stopTokens: number[] } {
+    const tk = this.tokenizer;
+    const chatMl = hasChatMlTokens(tk);
+    const template = this.chatTemplate ?? defaultChatTemplate(chatMl);
+    const tokenText = (id: number | null | undefined) => (id === null || id === undefined ? '' : tk.decode([id]));
+    const text = renderChat(messages, {
+      template,
+      bosToken: tokenText(tk.bosTokenId),
+      eosToken: tokenText(tk.eosTokenIds[0]),
+      addGenerationPrompt: true,
+    });
+    const stopStrings = this.chatTemplate === null && !chatMl ? [...PLAIN_CHAT_STOP_STRINGS] : [];
+    // Special tokens never reach the text stream, so the end of a turn is a stop token.
+    const stopTokens = [...new Set([...tk.eosTokenIds, ...this.config.eosTokenIds])];
+    const endOfTurn = tk.idOf('<|im_end|>');
+    if (endOfTurn !== null) stopTokens.push(endOfTurn);
+    return { tokens: tk.encode(text, { addSpecialTokens: false }), stopStrings, stopTokens };
+  }
+
+  /** Releases the weights once every session made from this model is disposed too. */
+  dispose(): void {
+    this.native.dispose();
+  }
+}

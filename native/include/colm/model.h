@@ -1,0 +1,130 @@
+// A loaded CoLM checkpoint: the config, the widths every chain count implies, and views of
+// every weight in the memory-mapped files (kept in their stored dtype; no copy at load).
+// The TypeScript side parses and validates headers and config.json (app/checkpoint) and hands
+// the result over as a ModelSpec; this side checks again everything that memory safety or
+// the math relies on, so a wrong spec is an Error, never a crash.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "colm/kernels.h"
+#include "colm/tensor.h"
+
+namespace colm {
+
+// Every refusal of the engine: a one-line message naming the file, tensor or key and the rule.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown when a cancel flag stops work between two steps.
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("cancelled") {}
+};
+
+struct RopeScaling {
+  bool llama3 = false;  // false: no scaling
+  float factor = 1.0f;
+  float low_freq_factor = 1.0f;
+  float high_freq_factor = 4.0f;
+  float original_max_position_embeddings = 8192.0f;
+};
+
+struct ModelConfig {
+  int32_t hidden_size = 0;        // D
+  int32_t intermediate_size = 0;  // H
+  int32_t num_layers = 0;         // L
+  int32_t vocab_size = 0;         // V
+  int32_t num_heads = 0;          // h
+  int32_t num_kv_heads = 0;       // h_kv
+  int32_t head_dim = 0;
+  std::vector<int32_t> chains;  // C = {c1..cn}
+  bool kv_sharing = false;      // CoLM-Air
+  float rms_norm_eps = 1e-5f;
+  float rope_theta = 10000.0f;
+  RopeScaling rope_scaling;
+  bool tie_word_embeddings = false;
+};
+
+// Widths implied by a config; cum_* arrays have n+1 entries with cum[0] = 0, cum[k] for
+// sub-model k. Computing them validates every divisibility rule of FORMAT.md.
+struct ChainLayout {
+  int32_t n = 0;                   // number of chains
+  std::vector<int32_t> cum_hidden; // d_k
+  std::vector<int32_t> cum_heads;  // query heads of sub-model k
+  std::vector<int32_t> cum_kv_heads;  // KV heads sub-model k reads (Air: h_kv for every k)
+  std::vector<int32_t> cum_ffn;    // H_k
+  int32_t kv_heads_total = 0;      // KV heads in the cache
+  int32_t group = 1;               // plain CoLM: query heads per KV head
+
+  static ChainLayout from_config(const ModelConfig& c);  // throws Error naming the broken rule
+};
+
+// One block of a chain linear: the rows of output chain i, reading input columns [0, cum_i).
+using ChainBlock = MatmulBlock;
+
+// A linear map under the chain rule; sub-model k applies blocks 0..k-1 only. A dense map
+// (embedding-free LM head, Air K/V) is one block whose cols can be cut to a prefix.
+struct ChainLinear {
+  std::vector<ChainBlock> blocks;
+};
+
+struct LayerWeights {
+  std::vector<float> input_norm;  // (D) widened to float32 at load: small
+  std::vector<float> post_norm;   // (D)
+  ChainLinear q;     // D -> h*head_dim
+  ChainLinear k;     // plain: D -> h_kv*head_dim chain linear; Air: one dense block reading D_1
+  ChainLinear v;
+  ChainLinear o;     // h*head_dim -> D
+  ChainLinear gate;  // D -> H
+  ChainLinear up;    // D -> H
+  ChainLinear down;  // H -> D
+};
+
+struct TensorSpec {
+  std::string name;
+  int32_t file = 0;       // index into ModelSpec::files
+  uint64_t offset = 0;    // absolute byte offset in that file
+  uint64_t byte_length = 0;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+struct ModelSpec {
+  ModelConfig config;
+  std::vector<std::string> files;
+  std::vector<TensorSpec> tensors;
+};
+
+class MappedFile;
+
+struct Model {
+  ModelConfig config;
+  ChainLayout layout;
+  WeightView embed;    // (V, D)
+  WeightView lm_head;  // (V, D): the embedding table when tied
+  std::vector<float> final_norm;  // (D)
+  std::vector<LayerWeights> layers;
+  std::vector<float> rope_inv_freq;  // (head_dim/2), llama3 scaling applied
+  uint64_t mapped_bytes = 0;
+
+  ~Model();
+  std::vector<std::unique_ptr<MappedFile>> files_;
+  std::vector<std::unique_ptr<uint8_t[]>> owned_;  // aligned copies of misaligned tensors
+};
+
+// Progress in [0, 1] while the weights are checked.
+using ProgressFn = std::function<void(double)>;
+
+// Maps the files and binds every tensor. Throws Error with the file, tensor and rule.
+std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progress,
+                                  const std::atomic<bool>* cancel);
+
+}  // namespace colm

@@ -1,0 +1,85 @@
+// Picks the kernel variant at run time and runs matmul over the thread pool.
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+
+#include "colm/kernels.h"
+
+namespace colm {
+
+namespace {
+
+const CpuKernels* g_active = nullptr;
+std::once_flag g_init;
+
+void init_active() {
+  auto all = cpu_kernels_available();
+  g_active = all.front();
+  if (const char* want = std::getenv("COLM_KERNELS")) {
+    for (auto* k : all)
+      if (std::string(k->name) == want) g_active = k;
+  }
+}
+
+}  // namespace
+
+std::vector<const CpuKernels*> cpu_kernels_available() {
+  std::vector<const CpuKernels*> out;
+  out.push_back(&cpu_kernels_scalar());
+  return out;
+}
+
+const CpuKernels& cpu_kernels() {
+  std::call_once(g_init, init_active);
+  return *g_active;
+}
+
+bool set_cpu_kernels(const std::string& name) {
+  std::call_once(g_init, init_active);
+  for (auto* k : cpu_kernels_available()) {
+    if (name == k->name) {
+      g_active = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+void matmul_blocks(const MatmulBlock* blocks, int32_t n_blocks, const float* x, int64_t ldx,
+                   float* y, int64_t ldy, int32_t T, ThreadPool& pool) {
+  if (n_blocks <= 0 || T <= 0) return;
+  const CpuKernels& k = cpu_kernels();
+  // Cut every block into row ranges: enough tasks to balance the threads (blocks have
+  // different K-extents, so work per row differs), few enough to amortise a task.
+  struct Task {
+    int32_t block, r0, r1;
+  };
+  std::vector<Task> tasks;
+  int64_t total_rows = 0;
+  int32_t max_cols = 0;
+  for (int32_t b = 0; b < n_blocks; ++b) {
+    total_rows += blocks[b].w.rows;
+    max_cols = std::max(max_cols, blocks[b].w.cols);
+  }
+  const int64_t threads = pool.size();
+  int32_t step = int32_t(std::max<int64_t>(16, (total_rows + threads * 8 - 1) / (threads * 8)));
+  step = (step + 15) / 16 * 16;
+  for (int32_t b = 0; b < n_blocks; ++b)
+    for (int32_t r = 0; r < blocks[b].w.rows; r += step)
+      tasks.push_back({b, r, std::min(blocks[b].w.rows, r + step)});
+  pool.run(int(tasks.size()), [&](int i) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < size_t(max_cols)) scratch.resize(size_t(max_cols));
+    const Task& t = tasks[size_t(i)];
+    const MatmulBlock& mb = blocks[t.block];
+    k.matmul_rows(mb.w, t.r0, t.r1, x, ldx, y + mb.out_offset, ldy, T, scratch.data());
+  });
+}
+
+void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t ldy, int32_t T,
+            ThreadPool& pool) {
+  MatmulBlock b{w, 0};
+  matmul_blocks(&b, 1, x, ldx, y, ldy, T, pool);
+}
+
+}  // namespace colm

@@ -1,0 +1,40 @@
+// The scalar reference kernels: plain loops that every vector variant must agree with.
+#include "colm/kernels.h"
+
+namespace colm {
+
+namespace {
+
+float dot_scalar(const float* a, const float* b, int32_t n) {
+  float sum = 0.0f;
+  for (int32_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void axpy_scalar(float a, const float* x, float* y, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void matmul_rows_scalar(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
+                        float* y, int64_t ldy, int32_t T, float* scratch) {
+  for (int32_t r = r0; r < r1; ++r) {
+    // Widen the row once, then reuse it for every input row t.
+    const float* row;
+    if (w.dtype == DType::F32) {
+      row = reinterpret_cast<const float*>(w.row_ptr(r));
+    } else {
+      widen_to_f32(w.row_ptr(r), w.dtype, scratch, w.cols);
+      row = scratch;
+    }
+    for (int32_t t = 0; t < T; ++t) y[t * ldy + r] = dot_scalar(x + t * ldx, row, w.cols);
+  }
+}
+
+}  // namespace
+
+const CpuKernels& cpu_kernels_scalar() {
+  static const CpuKernels k = {"scalar", matmul_rows_scalar, dot_scalar, axpy_scalar};
+  return k;
+}
+
+}  // namespace colm

@@ -1,0 +1,252 @@
+// Binds a ModelSpec to memory-mapped weights: every tensor FORMAT.md names, checked for
+// shape, dtype, bounds and (whole chain linears) zeros outside the block mask.
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "colm/model.h"
+#include "mapped_file.h"
+#include "rope.h"
+
+namespace colm {
+
+Model::~Model() = default;
+
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+class Binder {
+ public:
+  Binder(const ModelSpec& spec, Model& model, const ProgressFn& progress,
+         const std::atomic<bool>* cancel)
+      : spec_(spec), model_(model), progress_(progress), cancel_(cancel) {
+    for (const auto& t : spec.tensors) {
+      if (!by_name_.emplace(t.name, &t).second) throw Error("tensor \"" + t.name + "\" is listed twice");
+    }
+    for (const auto& path : spec.files) {
+      model.files_.push_back(std::make_unique<MappedFile>(path));
+      model.mapped_bytes += model.files_.back()->size();
+    }
+  }
+
+  bool has(const std::string& name) const { return by_name_.count(name) != 0; }
+
+  // A whole matrix (rows, cols), as stored.
+  WeightView matrix(const std::string& name, int64_t rows, int64_t cols) {
+    const TensorSpec& t = find(name);
+    if (t.shape.size() != 2 || t.shape[0] != rows || t.shape[1] != cols)
+      fail(t, "shape " + shape_text(t.shape) + " but the config implies " +
+                  shape_text({rows, cols}));
+    WeightView w;
+    w.data = data_of(t);
+    w.dtype = t.dtype;
+    w.rows = int32_t(rows);
+    w.cols = int32_t(cols);
+    w.ld = cols;
+    return w;
+  }
+
+  // A (D) vector widened to float32.
+  std::vector<float> vector(const std::string& name, int64_t n) {
+    const TensorSpec& t = find(name);
+    if (t.shape.size() != 1 || t.shape[0] != n)
+      fail(t, "shape " + shape_text(t.shape) + " but the config implies " + shape_text({n}));
+    std::vector<float> out(static_cast<size_t>(n));
+    widen_to_f32(data_of(t), t.dtype, out.data(), n);
+    return out;
+  }
+
+  // A chain linear: out_cum / in_cum are cumulative widths over the chains (n+1 entries).
+  ChainLinear chain_linear(const std::string& prefix, const std::vector<int32_t>& out_cum,
+                           const std::vector<int32_t>& in_cum) {
+    const size_t n = out_cum.size() - 1;
+    const int64_t d_out = out_cum[n], d_in = in_cum[n];
+    ChainLinear lin;
+    const std::string whole = prefix + ".weight";
+    if (has(whole)) {
+      if (has(prefix + ".chains.0.weight"))
+        fail(find(whole), "stored both whole and per chain; a checkpoint must use one form");
+      WeightView w = matrix(whole, d_out, d_in);
+      if (n > 1) check_mask(find(whole), w, out_cum, in_cum);
+      for (size_t i = 0; i < n; ++i) {
+        ChainBlock b;
+        b.w = w;
+        b.w.data = w.row_ptr(out_cum[i]);
+        b.w.rows = out_cum[i + 1] - out_cum[i];
+        b.w.cols = in_cum[i + 1];
+        b.out_offset = out_cum[i];
+        lin.blocks.push_back(b);
+      }
+      return lin;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const std::string name = prefix + ".chains." + std::to_string(i) + ".weight";
+      if (!has(name)) throw Error("tensor \"" + name + "\" is missing (" + prefix +
+                                  " needs either .weight or one .chains.{i}.weight per chain)");
+      ChainBlock b;
+      b.w = matrix(name, out_cum[i + 1] - out_cum[i], in_cum[i + 1]);
+      b.out_offset = out_cum[i];
+      lin.blocks.push_back(b);
+    }
+    return lin;
+  }
+
+  // A dense map given as one block (the CoLM-Air K/V projections).
+  ChainLinear dense(const std::string& name, int64_t rows, int64_t cols) {
+    ChainLinear lin;
+    lin.blocks.push_back({matrix(name + ".weight", rows, cols), 0});
+    return lin;
+  }
+
+  void ignore(const std::string& name) { used_.insert(name); }
+
+  void check_all_used() const {
+    for (const auto& t : spec_.tensors)
+      if (!used_.count(t.name))
+        throw Error(spec_.files[size_t(t.file)] + ": tensor \"" + t.name +
+                    "\" is not part of this model (unknown tensor)");
+  }
+
+  void step_progress(double fraction) {
+    if (cancel_ && cancel_->load()) throw Cancelled();
+    if (progress_) progress_(fraction);
+  }
+
+ private:
+  const TensorSpec& find(const std::string& name) {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) throw Error("tensor \"" + name + "\" is missing");
+    used_.insert(name);
+    return *it->second;
+  }
+
+  [[noreturn]] void fail(const TensorSpec& t, const std::string& rule) const {
+    std::string file = t.file >= 0 && size_t(t.file) < spec_.files.size() ? spec_.files[size_t(t.file)] : "?";
+    throw Error(file + ": tensor \"" + t.name + "\": " + rule);
+  }
+
+  // Checks bounds and byte length, then returns a pointer aligned for the dtype.
+  const void* data_of(const TensorSpec& t) {
+    if (t.file < 0 || size_t(t.file) >= model_.files_.size()) fail(t, "refers to no file");
+    const MappedFile& f = *model_.files_[size_t(t.file)];
+    uint64_t numel = 1;
+    for (int64_t d : t.shape) {
+      if (d < 0 || d > (int64_t(1) << 40)) fail(t, "absurd shape " + shape_text(t.shape));
+      numel *= uint64_t(d);
+      if (numel > f.size()) fail(t, "shape " + shape_text(t.shape) + " is larger than the file");
+    }
+    if (numel * dtype_size(t.dtype) != t.byte_length)
+      fail(t, "holds " + std::to_string(t.byte_length) + " bytes but shape " +
+                  shape_text(t.shape) + " of " + dtype_name(t.dtype) + " needs " +
+                  std::to_string(numel * dtype_size(t.dtype)));
+    if (t.offset > f.size() || t.byte_length > f.size() - t.offset)
+      fail(t, "data runs past the end of the file (offset " + std::to_string(t.offset) + " + " +
+                  std::to_string(t.byte_length) + " > " + std::to_string(f.size()) + ")");
+    const uint8_t* p = f.data() + t.offset;
+    if (reinterpret_cast<uintptr_t>(p) % dtype_size(t.dtype) == 0) return p;
+    // Misaligned for its dtype (legal in safetensors, rare): keep an aligned copy.
+    std::unique_ptr<uint8_t[]> copy(new uint8_t[t.byte_length + 1]);
+    std::memcpy(copy.get(), p, t.byte_length);
+    model_.owned_.push_back(std::move(copy));
+    return model_.owned_.back().get();
+  }
+
+  // A whole chain linear must be zero outside the block lower-triangular mask.
+  void check_mask(const TensorSpec& t, const WeightView& w, const std::vector<int32_t>& out_cum,
+                  const std::vector<int32_t>& in_cum) const {
+    const size_t n = out_cum.size() - 1;
+    const size_t es = dtype_size(w.dtype);
+    for (size_t i = 0; i + 1 < n; ++i) {
+      for (int32_t r = out_cum[i]; r < out_cum[i + 1]; ++r) {
+        const uint8_t* row = w.row_ptr(r);
+        for (int32_t c = in_cum[i + 1]; c < in_cum[n]; ++c) {
+          // -0.0 counts as zero: clear the sign bit before testing.
+          bool nonzero;
+          if (es == 4) {
+            uint32_t bits;
+            std::memcpy(&bits, row + size_t(c) * 4, 4);
+            nonzero = (bits & 0x7fffffffu) != 0;
+          } else {
+            uint16_t bits;
+            std::memcpy(&bits, row + size_t(c) * 2, 2);
+            nonzero = (bits & 0x7fffu) != 0;
+          }
+          if (nonzero)
+            fail(t, "nonzero entry at [" + std::to_string(r) + ", " + std::to_string(c) +
+                        "] outside the block lower-triangular chain mask");
+        }
+      }
+    }
+  }
+
+  const ModelSpec& spec_;
+  Model& model_;
+  const ProgressFn& progress_;
+  const std::atomic<bool>* cancel_;
+  std::map<std::string, const TensorSpec*> by_name_;
+  std::set<std::string> used_;
+};
+
+std::vector<int32_t> scaled(const std::vector<int32_t>& cum, int32_t factor) {
+  std::vector<int32_t> out(cum);
+  for (auto& v : out) v *= factor;
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progress,
+                                  const std::atomic<bool>* cancel) {
+  auto model = std::make_shared<Model>();
+  Model& m = *model;
+  m.config = spec.config;
+  m.layout = ChainLayout::from_config(spec.config);
+  const ModelConfig& c = m.config;
+  const ChainLayout& l = m.layout;
+  const int32_t D = c.hidden_size, hd = c.head_dim;
+
+  Binder bind(spec, m, progress, cancel);
+  m.embed = bind.matrix("model.embed_tokens.weight", c.vocab_size, D);
+  if (c.tie_word_embeddings) {
+    m.lm_head = m.embed;
+    bind.ignore("lm_head.weight");  // FORMAT.md: a stored copy is ignored when tied
+  } else {
+    m.lm_head = bind.matrix("lm_head.weight", c.vocab_size, D);
+  }
+  m.final_norm = bind.vector("model.norm.weight", D);
+
+  const auto q_cum = scaled(l.cum_heads, hd);
+  const auto kv_cum = scaled(l.cum_kv_heads, hd);
+  for (int32_t li = 0; li < c.num_layers; ++li) {
+    bind.step_progress(double(li) / c.num_layers);
+    const std::string p = "model.layers." + std::to_string(li) + ".";
+    LayerWeights lw;
+    lw.input_norm = bind.vector(p + "input_layernorm.weight", D);
+    lw.post_norm = bind.vector(p + "post_attention_layernorm.weight", D);
+    lw.q = bind.chain_linear(p + "self_attn.q_proj", q_cum, l.cum_hidden);
+    if (c.kv_sharing) {
+      lw.k = bind.dense(p + "self_attn.k_proj", int64_t(c.num_kv_heads) * hd, l.cum_hidden[1]);
+      lw.v = bind.dense(p + "self_attn.v_proj", int64_t(c.num_kv_heads) * hd, l.cum_hidden[1]);
+    } else {
+      lw.k = bind.chain_linear(p + "self_attn.k_proj", kv_cum, l.cum_hidden);
+      lw.v = bind.chain_linear(p + "self_attn.v_proj", kv_cum, l.cum_hidden);
+    }
+    lw.o = bind.chain_linear(p + "self_attn.o_proj", l.cum_hidden, q_cum);
+    lw.gate = bind.chain_linear(p + "mlp.gate_proj", l.cum_ffn, l.cum_hidden);
+    lw.up = bind.chain_linear(p + "mlp.up_proj", l.cum_ffn, l.cum_hidden);
+    lw.down = bind.chain_linear(p + "mlp.down_proj", l.cum_hidden, l.cum_ffn);
+    m.layers.push_back(std::move(lw));
+  }
+  bind.check_all_used();
+  m.rope_inv_freq = rope_inv_freq(c);
+  bind.step_progress(1.0);
+  return model;
+}
+
+}  // namespace colm

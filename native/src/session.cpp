@@ -1,0 +1,283 @@
+// The forward pass of sub-model k over a run of positions, and the session bookkeeping
+// (KV cache, per-position chain counts, prefill, chain switching) around it.
+#include "colm/session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "colm/kernels.h"
+#include "ops.h"
+#include "rope.h"
+
+namespace colm {
+
+namespace {
+
+// Positions evaluated in one forward call: bounds the scratch memory of a long prefill.
+constexpr int32_t kMaxChunk = 256;
+
+void apply(const ChainLinear& lin, int32_t k, const float* x, int64_t ldx, float* y, int64_t ldy,
+           int32_t T, ThreadPool& pool) {
+  const int32_t n = std::min<int32_t>(k, int32_t(lin.blocks.size()));
+  matmul_blocks(lin.blocks.data(), n, x, ldx, y, ldy, T, pool);
+}
+
+}  // namespace
+
+// Activations of one chunk, all (T, width) row-major with the full width as stride.
+struct Session::Scratch {
+  std::vector<float> x;     // (T, D) residual stream
+  std::vector<float> a;     // (T, D) normed input of a block
+  std::vector<float> q;     // (T, h*head_dim)
+  std::vector<float> att;   // (T, h*head_dim) attention output
+  std::vector<float> tmp;   // (T, D) block output before the residual add
+  std::vector<float> gate;  // (T, H)
+  std::vector<float> up;    // (T, H)
+  std::vector<float> cos_t, sin_t;  // (T, head_dim/2)
+};
+
+Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
+    : model_(std::move(model)),
+      context_size_(options.context_size),
+      capture_hidden_(options.capture_hidden),
+      pool_(std::make_unique<ThreadPool>(options.threads > 0 ? options.threads : default_thread_count())),
+      scratch_(std::make_unique<Scratch>()) {
+  const ModelConfig& c = model_->config;
+  if (context_size_ <= 0 || context_size_ > (1 << 24))
+    throw Error("context size must be between 1 and 16777216, got " + std::to_string(context_size_));
+  const size_t kv_floats = size_t(c.num_layers) * size_t(context_size_) *
+                           size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
+  try {
+    k_cache_.assign(kv_floats, 0.0f);
+    v_cache_.assign(kv_floats, 0.0f);
+  } catch (const std::bad_alloc&) {
+    throw Error("not enough memory for a KV cache of " + std::to_string(context_size_) +
+                " positions (" + std::to_string(kv_floats * 8 / (1 << 20)) + " MiB)");
+  }
+  if (capture_hidden_) hidden_.assign(size_t(c.num_layers + 1) * size_t(c.hidden_size), 0.0f);
+}
+
+Session::~Session() = default;
+
+void Session::set_threads(int32_t threads) {
+  pool_ = std::make_unique<ThreadPool>(threads > 0 ? threads : default_thread_count());
+}
+
+void Session::check_chains(int32_t k) const {
+  if (k < 1 || k > model_->layout.n)
+    throw Error("chain count " + std::to_string(k) + " is out of range: this model has " +
+                std::to_string(model_->layout.n) + " chain(s)");
+}
+
+std::vector<float> Session::evaluate(const int32_t* tokens, int32_t count, int32_t k,
+                                     LogitsWanted want) {
+  check_chains(k);
+  const ModelConfig& c = model_->config;
+  if (count <= 0) throw Error("nothing to evaluate: the token list is empty");
+  if (int64_t(position()) + count > context_size_)
+    throw Error("context is full: " + std::to_string(position()) + " + " + std::to_string(count) +
+                " tokens do not fit in a context of " + std::to_string(context_size_));
+  for (int32_t i = 0; i < count; ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
+      throw Error("token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " +
+                  std::to_string(c.vocab_size) + ")");
+  cancel.store(false);
+  ensure_kv_chains(k);
+
+  const size_t V = size_t(c.vocab_size);
+  std::vector<float> logits;
+  if (want == LogitsWanted::All) logits.resize(size_t(count) * V);
+  if (want == LogitsWanted::Last) logits.resize(V);
+  for (int32_t done = 0; done < count;) {
+    const int32_t n = std::min(kMaxChunk, count - done);
+    const bool last_chunk = done + n == count;
+    LogitsWanted chunk_want = want == LogitsWanted::All ? LogitsWanted::All
+                              : (want == LogitsWanted::Last && last_chunk) ? LogitsWanted::Last
+                                                                           : LogitsWanted::None;
+    float* out = want == LogitsWanted::All ? logits.data() + size_t(done) * V : logits.data();
+    forward(tokens + done, n, position(), k, chunk_want, out);
+    tokens_.insert(tokens_.end(), tokens + done, tokens + done + n);
+    done += n;
+  }
+  return logits;
+}
+
+std::vector<float> Session::prefill(const int32_t* tokens, int32_t count, int32_t k) {
+  check_chains(k);
+  if (model_->config.kv_sharing && k > 1 && count > 1) {
+    // CoLM-Air: the cache depends on chain 1 only, so the prompt's cache costs a 1-chain pass;
+    // only the position whose logits we want runs at k.
+    evaluate(tokens, count - 1, 1, LogitsWanted::None);
+    return evaluate(tokens + count - 1, 1, k, LogitsWanted::Last);
+  }
+  return evaluate(tokens, count, k, LogitsWanted::Last);
+}
+
+void Session::truncate(int32_t length) {
+  if (length < 0) length = 0;
+  if (length < position()) {
+    tokens_.resize(size_t(length));
+    kv_chains_.resize(size_t(length));
+  }
+}
+
+void Session::ensure_kv_chains(int32_t k) {
+  if (model_->config.kv_sharing) return;  // the Air cache serves every k
+  const int32_t pos = position();
+  int32_t first_missing = pos;
+  for (int32_t p = 0; p < pos; ++p) {
+    if (kv_chains_[size_t(p)] < k) {
+      first_missing = p;
+      break;
+    }
+  }
+  // The hidden states of the past are not kept, so the new chains' K/V need a forward of
+  // sub-model k over the past from the first position that lacks them. Heads of chains that
+  // were already there are rewritten with the same values.
+  for (int32_t p = first_missing; p < pos;) {
+    const int32_t n = std::min(kMaxChunk, pos - p);
+    forward(tokens_.data() + p, n, p, k, LogitsWanted::None, nullptr);
+    p += n;
+  }
+}
+
+std::vector<float> Session::kv_cache(int32_t layer, bool values) const {
+  const ModelConfig& c = model_->config;
+  if (layer < 0 || layer >= c.num_layers) throw Error("layer " + std::to_string(layer) + " does not exist");
+  const size_t row = size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
+  const std::vector<float>& cache = values ? v_cache_ : k_cache_;
+  const float* base = cache.data() + size_t(layer) * size_t(context_size_) * row;
+  return std::vector<float>(base, base + size_t(position()) * row);
+}
+
+void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k, LogitsWanted want,
+                      float* logits_out) {
+  const Model& m = *model_;
+  const ModelConfig& c = m.config;
+  const ChainLayout& l = m.layout;
+  ThreadPool& pool = *pool_;
+  Scratch& s = *scratch_;
+  const int32_t D = c.hidden_size, H = c.intermediate_size, hd = c.head_dim;
+  const int32_t qdim = c.num_heads * hd;
+  const int32_t kvdim = l.kv_heads_total * hd;
+  const int32_t dk = l.cum_hidden[size_t(k)];
+  const int32_t n_q = l.cum_heads[size_t(k)];
+  const int32_t n_kv = l.cum_kv_heads[size_t(k)];
+  const int32_t half = hd / 2;
+
+  s.x.resize(size_t(T) * D);
+  s.a.resize(size_t(T) * D);
+  s.tmp.resize(size_t(T) * D);
+  s.q.resize(size_t(T) * qdim);
+  s.att.resize(size_t(T) * qdim);
+  s.gate.resize(size_t(T) * H);
+  s.up.resize(size_t(T) * H);
+  s.cos_t.resize(size_t(T) * half);
+  s.sin_t.resize(size_t(T) * half);
+
+  auto capture = [&](int32_t row) {
+    if (!capture_hidden_) return;
+    float* dst = hidden_.data() + size_t(row) * D;
+    std::fill(dst, dst + D, 0.0f);
+    std::copy(s.x.data() + size_t(T - 1) * D, s.x.data() + size_t(T - 1) * D + dk, dst);
+    hidden_chains_ = k;
+  };
+
+  // Embedding prefix: sub-model k reads the first d_k columns of the token's row.
+  for (int32_t t = 0; t < T; ++t) {
+    widen_to_f32(m.embed.row_ptr(tokens[t]), m.embed.dtype, s.x.data() + size_t(t) * D, dk);
+    rope_angles(m.rope_inv_freq, pos0 + t, s.cos_t.data() + size_t(t) * half,
+                s.sin_t.data() + size_t(t) * half);
+  }
+  capture(0);
+
+  const float scale = 1.0f / std::sqrt(float(hd));
+  for (int32_t layer = 0; layer < c.num_layers; ++layer) {
+    if (cancel.load(std::memory_order_relaxed)) throw Cancelled();
+    const LayerWeights& w = m.layers[size_t(layer)];
+    float* k_rows = k_cache_.data() + (size_t(layer) * context_size_ + size_t(pos0)) * kvdim;
+    float* v_rows = v_cache_.data() + (size_t(layer) * context_size_ + size_t(pos0)) * kvdim;
+
+    // ---- attention ----
+    for (int32_t t = 0; t < T; ++t)
+      chain_rmsnorm(s.x.data() + size_t(t) * D, w.input_norm.data(), l.cum_hidden, k,
+                    c.rms_norm_eps, s.a.data() + size_t(t) * D);
+    apply(w.q, k, s.a.data(), D, s.q.data(), qdim, T, pool);
+    // K and V go straight into the cache rows of these positions. Air: one dense block that
+    // reads chain 1's slice; plain: the KV heads of chains 1..k.
+    apply(w.k, k, s.a.data(), D, k_rows, kvdim, T, pool);
+    apply(w.v, k, s.a.data(), D, v_rows, kvdim, T, pool);
+    for (int32_t t = 0; t < T; ++t) {
+      const float* ct = s.cos_t.data() + size_t(t) * half;
+      const float* st = s.sin_t.data() + size_t(t) * half;
+      rope_apply(s.q.data() + size_t(t) * qdim, n_q, hd, hd, ct, st);
+      rope_apply(k_rows + size_t(t) * kvdim, n_kv, hd, hd, ct, st);
+    }
+    const float* k_base = k_cache_.data() + size_t(layer) * context_size_ * kvdim;
+    const float* v_base = v_cache_.data() + size_t(layer) * context_size_ * kvdim;
+    const CpuKernels& kern = cpu_kernels();
+    pool.run(T * n_q, [&](int task) {
+      const int32_t t = task / n_q, j = task % n_q;
+      // Air: query head j reads KV head j mod h_kv (tiled, unchanged when chains drop);
+      // plain: the grouped map floor(j / (h / h_kv)).
+      const int32_t kv_head = c.kv_sharing ? j % c.num_kv_heads : j / l.group;
+      const int32_t n_pos = pos0 + t + 1;
+      thread_local std::vector<float> scores;
+      if (scores.size() < size_t(n_pos)) scores.resize(size_t(n_pos));
+      const float* q = s.q.data() + size_t(t) * qdim + size_t(j) * hd;
+      float max_score = -std::numeric_limits<float>::infinity();
+      for (int32_t p = 0; p < n_pos; ++p) {
+        float sc = kern.dot(q, k_base + size_t(p) * kvdim + size_t(kv_head) * hd, hd) * scale;
+        scores[size_t(p)] = sc;
+        max_score = std::max(max_score, sc);
+      }
+      float sum = 0.0f;
+      for (int32_t p = 0; p < n_pos; ++p) {
+        scores[size_t(p)] = std::exp(scores[size_t(p)] - max_score);
+        sum += scores[size_t(p)];
+      }
+      float* out = s.att.data() + size_t(t) * qdim + size_t(j) * hd;
+      std::fill(out, out + hd, 0.0f);
+      const float inv_sum = 1.0f / sum;
+      for (int32_t p = 0; p < n_pos; ++p)
+        kern.axpy(scores[size_t(p)] * inv_sum, v_base + size_t(p) * kvdim + size_t(kv_head) * hd, out, hd);
+    });
+    apply(w.o, k, s.att.data(), qdim, s.tmp.data(), D, T, pool);
+    for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
+
+    // ---- SwiGLU feed-forward ----
+    for (int32_t t = 0; t < T; ++t)
+      chain_rmsnorm(s.x.data() + size_t(t) * D, w.post_norm.data(), l.cum_hidden, k,
+                    c.rms_norm_eps, s.a.data() + size_t(t) * D);
+    apply(w.gate, k, s.a.data(), D, s.gate.data(), H, T, pool);
+    apply(w.up, k, s.a.data(), D, s.up.data(), H, T, pool);
+    const int32_t hk = l.cum_ffn[size_t(k)];
+    for (int32_t t = 0; t < T; ++t) swiglu(s.gate.data() + size_t(t) * H, s.up.data() + size_t(t) * H, hk);
+    apply(w.down, k, s.gate.data(), H, s.tmp.data(), D, T, pool);
+    for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
+    capture(layer + 1);
+  }
+
+  // Positions now hold the K/V of (at least) chains 1..k.
+  const int32_t have = c.kv_sharing ? l.n : k;
+  if (kv_chains_.size() < size_t(pos0 + T)) kv_chains_.resize(size_t(pos0 + T), 0);
+  for (int32_t t = 0; t < T; ++t) {
+    uint8_t& kc = kv_chains_[size_t(pos0 + t)];
+    kc = uint8_t(std::max<int32_t>(t + pos0 < position() ? kc : 0, have));
+  }
+
+  if (want == LogitsWanted::None) return;
+  // LM head prefix: logits_k = chain_rmsnorm(x)[:d_k] . lm_head[:, :d_k]^T
+  const int32_t first = want == LogitsWanted::Last ? T - 1 : 0;
+  const int32_t rows = T - first;
+  for (int32_t t = first; t < T; ++t)
+    chain_rmsnorm(s.x.data() + size_t(t) * D, m.final_norm.data(), l.cum_hidden, k, c.rms_norm_eps,
+                  s.a.data() + size_t(t - first) * D);
+  WeightView head = m.lm_head;
+  head.cols = dk;
+  matmul(head, s.a.data(), D, logits_out, c.vocab_size, rows, pool);
+}
+
+}  // namespace colm
