@@ -32,6 +32,7 @@ export interface TokenTimings {
 }
 
 export interface GeneratedToken {
+  /** The token id; -1 for text released at the end (held-back bytes), which is no new token. */
   token: number;
   text: string; // new visible text (may be '' while a UTF-8 character or stop string is incomplete)
   chains: number; // the chain count that produced this token
@@ -199,9 +200,10 @@ export class Session {
           tokensPerSecond: produced > 1 && elapsed > 0 ? (produced - 1) / elapsed : 0,
         };
         if (stopTokens.has(token)) {
+          // The stop token itself is not output; text still held back is.
           finish = 'stop';
           const rest = stops.push(text.flush()).emit + stops.flush();
-          if (rest) yield { token, text: rest, chains, timings };
+          if (rest) yield { token: -1, text: rest, chains, timings };
           break;
         }
         const piece = stops.push(text.push(token));

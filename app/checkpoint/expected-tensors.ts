@@ -1,0 +1,62 @@
+// The tensors a config calls for (FORMAT.md, "Tensors"), as specs the checkpoint is matched against.
+
+import type { ChainWidths, ColmConfig } from './types.js';
+
+/** A tensor stored as-is: embedding, norms, lm_head, and Air's dense k_proj/v_proj. */
+export interface DenseSpec {
+  kind: 'dense';
+  name: string;
+  shape: number[];
+}
+
+/**
+ * A chain linear X: either whole `X.weight` [sum(outWidths), cumIn[n]] or per chain
+ * `X.chains.{i}.weight` [outWidths[i], cumIn[i+1]] for every i.
+ */
+export interface ChainLinearSpec {
+  kind: 'chain-linear';
+  base: string;
+  outWidths: number[];
+  cumIn: number[];
+}
+
+/** lm_head when tied: a stored copy is allowed and left out of the plan. */
+export interface IgnoredSpec {
+  kind: 'ignored';
+  name: string;
+}
+
+export type TensorSpec = DenseSpec | ChainLinearSpec | IgnoredSpec;
+
+export function expectedTensors(config: ColmConfig, widths: ChainWidths): TensorSpec[] {
+  const D = config.hiddenSize;
+  const V = config.vocabSize;
+  const headWidths = widths.heads.map((h) => h * config.headDim);
+  const cumHeadWidths = widths.cumHeads.map((h) => h * config.headDim);
+  const kvWidth = config.numKeyValueHeads * config.headDim;
+  const specs: TensorSpec[] = [{ kind: 'dense', name: 'model.embed_tokens.weight', shape: [V, D] }];
+  const linear = (base: string, outWidths: number[], cumIn: number[]): void => {
+    specs.push({ kind: 'chain-linear', base, outWidths, cumIn });
+  };
+  for (let l = 0; l < config.numHiddenLayers; l++) {
+    const layer = `model.layers.${l}`;
+    specs.push({ kind: 'dense', name: `${layer}.input_layernorm.weight`, shape: [D] });
+    linear(`${layer}.self_attn.q_proj`, headWidths, widths.cumHidden);
+    for (const kv of ['k_proj', 'v_proj']) {
+      if (config.kvSharing) {
+        // Air: K and V read chain 1's slice only and are shared by every chain, so they are dense.
+        specs.push({ kind: 'dense', name: `${layer}.self_attn.${kv}.weight`, shape: [kvWidth, widths.hidden[0] ?? 0] });
+      } else {
+        linear(`${layer}.self_attn.${kv}`, widths.kvHeads.map((h) => h * config.headDim), widths.cumHidden);
+      }
+    }
+    linear(`${layer}.self_attn.o_proj`, widths.hidden, cumHeadWidths);
+    specs.push({ kind: 'dense', name: `${layer}.post_attention_layernorm.weight`, shape: [D] });
+    linear(`${layer}.mlp.gate_proj`, widths.ffn, widths.cumHidden);
+    linear(`${layer}.mlp.up_proj`, widths.ffn, widths.cumHidden);
+    linear(`${layer}.mlp.down_proj`, widths.hidden, widths.cumFfn);
+  }
+  specs.push({ kind: 'dense', name: 'model.norm.weight', shape: [D] });
+  specs.push(config.tieWordEmbeddings ? { kind: 'ignored', name: 'lm_head.weight' } : { kind: 'dense', name: 'lm_head.weight', shape: [V, D] });
+  return specs;
+}

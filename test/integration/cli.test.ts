@@ -1,0 +1,105 @@
+// The `colm` command as a user runs it: exit codes, output formats, and `colm logits` (the
+// stable scripting interface) against the reference's golden logits.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+
+import { compareRow, loadGoldens } from '../helpers/golden.js';
+
+const colm = resolve('bin/colm.js');
+const scratch = mkdtempSync(join(tmpdir(), 'colm-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [colm, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+const goldens = loadGoldens();
+
+describe('colm logits', () => {
+  test.each(goldens.map((g) => [g.name, g] as const))('%s: decode-only, prefill and schedules match the reference', (_name, g) => {
+    const tokens = g.tokens.join(',');
+    const T = g.tokens.length;
+    const n = g.chains;
+    // P = 0, one chain count for every row.
+    let r = run('logits', g.model, '--tokens', tokens, '--chains', String(n));
+    expect(r.code, r.stderr).toBe(0);
+    let rows: number[][] = JSON.parse(r.stdout).logits;
+    expect(rows).toHaveLength(T);
+    rows.forEach((row, p) => compareRow(row, g.logits[n]![p]!, `row ${p}`));
+    // P = 5 with a schedule of T - P + 1 values (rows for positions 4..T-1).
+    const P = 5;
+    const schedule = Array.from({ length: T - P + 1 }, (_, i) => 1 + ((i * 3) % n));
+    r = run('logits', g.model, '--tokens', tokens, '--prefill', String(P), '--schedule', schedule.join(','));
+    expect(r.code, r.stderr).toBe(0);
+    rows = JSON.parse(r.stdout).logits;
+    expect(rows).toHaveLength(T - P + 1);
+    rows.forEach((row, i) => compareRow(row, g.logits[schedule[i]!]![P - 1 + i]!, `prefill row ${i}`));
+  });
+
+  test('a schedule of the wrong length is a usage error (exit 2) that says what is needed', () => {
+    const g = goldens[0]!;
+    const r = run('logits', g.model, '--tokens', '1,2,3', '--prefill', '2', '--schedule', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--schedule needs 2 values/);
+  });
+});
+
+describe('colm info and colm run', () => {
+  const air = goldens.find((g) => g.name === 'air4_f32')!;
+
+  test('info lists chains, widths and parameters per chain count', () => {
+    const r = run('info', air.model, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.chains).toEqual([1, 1, 1, 1]);
+    expect(info.kvSharing).toBe(true);
+    expect(info.subModels.map((s: { width: number }) => s.width)).toEqual([16, 32, 48, 64]);
+    const params = info.subModels.map((s: { parameters: number }) => s.parameters);
+    expect([...params].sort((a, b) => a - b)).toEqual(params);
+    const text = run('info', air.model);
+    expect(text.stdout).toMatch(/CoLM-Air/);
+  });
+
+  test('run streams text and reports speed, prefill time and the chain counts used', () => {
+    const r = run('run', air.model, 'the cat', '--max-tokens', '12', '--chains', '2', '--seed', '7');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/tokens\/s, prefill [\d.]+ ms/);
+    expect(r.stderr).toMatch(/2 chains x \d+/);
+    const again = run('run', air.model, 'the cat', '--max-tokens', '12', '--chains', '2', '--seed', '7');
+    expect(again.stdout).toBe(r.stdout); // same seed, same text
+  });
+});
+
+describe('bad input and bad usage', () => {
+  const cases: Array<[string, () => string[], number, RegExp]> = [
+    ['a missing model', () => ['info', join(scratch, 'nope.safetensors')], 1, /nope\.safetensors.*no such file/],
+    ['random bytes', () => {
+      const p = join(scratch, 'random.safetensors');
+      writeFileSync(p, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)));
+      return ['info', p];
+    }, 1, /random\.safetensors/],
+    ['an empty file', () => {
+      const p = join(scratch, 'empty.safetensors');
+      writeFileSync(p, '');
+      return ['run', p, 'hi'];
+    }, 1, /empty\.safetensors/],
+    ['a folder without config.json', () => ['info', scratch], 1, /config\.json/],
+    ['an unknown command', () => ['frobnicate'], 2, /unknown command/],
+    ['a bad number', () => ['run', goldens[0]!.model, 'x', '--max-tokens', 'many'], 2, /--max-tokens must be an integer/],
+    ['an unknown option', () => ['run', '--bogus'], 2, /bogus/],
+    ['chains out of range', () => ['logits', goldens[0]!.model, '--tokens', '1,2', '--chains', '9'], 2, /out of range/],
+    ['a token outside the vocabulary', () => ['logits', goldens[0]!.model, '--tokens', '1,100000', '--chains', '1'], 1, /outside the vocabulary/],
+  ];
+  test.each(cases)('%s', (_what, args, code, message) => {
+    const r = run(...args());
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/^colm: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
