@@ -28,8 +28,8 @@ export class ChatTemplateError extends Error {
   }
 }
 
-// ChatML, as Qwen and many fine-tunes write it. No BOS: ChatML models are trained without one
-// in front of the first turn.
+// ChatML, as Qwen and many fine-tunes write it. No BOS: ChatML templates (Qwen's among them) put
+// none in front of the first turn, and a model tuned on them has not seen one there.
 const CHATML_TEMPLATE =
   '{% for message in messages %}' +
   "{{ '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}" +

@@ -2,6 +2,7 @@
 // weights), and matches the tensors against the config, so the native engine gets only checked input.
 
 import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { chainWidths } from './chain-widths.js';
 import type { CheckpointParts, ReadOptions } from './checkpoint-parts.js';
@@ -14,14 +15,17 @@ import type { LoadPlan } from './types.js';
 
 const FOLDER_MEMBERS = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'model.safetensors.index.json'];
 
-async function readParts(source: string, options: ReadOptions): Promise<CheckpointParts> {
-  let info;
+async function statOrRefuse(source: string): Promise<Stats> {
   try {
-    info = await stat(source);
+    return await stat(source);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CheckpointError(source, code === 'ENOENT' ? 'no such file or folder' : `cannot be read (${(error as Error).message})`);
   }
+}
+
+async function readParts(source: string, options: ReadOptions): Promise<CheckpointParts> {
+  const info = await statOrRefuse(source);
   if (info.isDirectory()) return readFolderCheckpoint(source, options);
   if (!info.isFile()) throw new CheckpointError(source, 'is neither a folder nor a file');
   if (source.toLowerCase().endsWith('.safetensors')) return readSingleFileCheckpoint(source);

@@ -105,6 +105,9 @@ function isTokenId(id: unknown): id is number {
   return typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < MAX_TOKEN_ID;
 }
 
+/** What we need of an added_tokens entry; the library gets the entries as written. */
+type AddedToken = { id: number; content: string; special: boolean };
+
 const SUPPORTED_DECODERS = 'ByteLevel, or a Sequence of Replace, ByteFallback, Fuse, Strip, Metaspace';
 
 class TokenizerJsonReader {
@@ -146,7 +149,7 @@ class TokenizerJsonReader {
     return model;
   }
 
-  addedTokens(json: JsonObject): Array<{ id: number; content: string; special: boolean }> {
+  addedTokens(json: JsonObject): AddedToken[] {
     const list = ownValue(json, 'added_tokens') ?? [];
     if (!Array.isArray(list)) this.fail(`must be a list, got ${describeValue(list)}`, 'added_tokens');
     return list.map((entry) => {
@@ -303,8 +306,6 @@ function templateFrame(processor: JsonObject, tokenId: (token: unknown) => numbe
 // ---------------------------------------------------------------------------------------------
 // Token strings <-> ids, over the model vocab and the added tokens
 
-type AddedToken = { id: number; content: string; special: boolean };
-
 class PieceTable {
   readonly pieces: Array<string | undefined> = []; // by id; holes where the file has no token
   readonly ids = new Map<string, number>();
@@ -393,10 +394,10 @@ function configForLibrary(config: JsonObject): JsonObject {
   return copy;
 }
 
-function buildLibraryTokenizer(json: JsonObject, addedTokens: readonly AddedToken[], config: JsonObject, reader: TokenizerJsonReader): Tokenizer {
+function buildLibraryTokenizer(json: JsonObject, config: JsonObject, reader: TokenizerJsonReader): Tokenizer {
   try {
     // The library insists that these keys exist, even as null; real files sometimes omit them.
-    const libraryJson = { normalizer: null, pre_tokenizer: null, post_processor: null, ...json, added_tokens: addedTokens };
+    const libraryJson = { normalizer: null, pre_tokenizer: null, post_processor: null, ...json, added_tokens: ownValue(json, 'added_tokens') ?? [] };
     return new Tokenizer(libraryJson, configForLibrary(config));
   } catch (error) {
     return reader.fail(`the tokenizer could not be built: ${error instanceof Error ? error.message : String(error)}`);
@@ -454,7 +455,7 @@ export class TextTokenizer {
     const specialIds = specialTokenIds(addedTokens, config, table, reader);
     const frame = postProcessorFrame(ownValue(json, 'post_processor'), (piece) => table.idOf(piece), reader);
     // Last, so that our own checks, which name the key, come before the library's.
-    const library = buildLibraryTokenizer(json, addedTokens, config, reader);
+    const library = buildLibraryTokenizer(json, config, reader);
 
     return new TextTokenizer(library, table, decoderPlan.tokenRule, specialIds, withConfigOverrides(frame, config, bosTokenId, eosTokenId), {
       bosTokenId,

@@ -16,7 +16,8 @@ struct CpuKernels {
 
   // y[t*ldy + r] = sum over c < w.cols of x[t*ldx + c] * W[r, c], for rows r in [r0, r1) and
   // t in [0, T). Weights are widened to float32; the sum is float32. `scratch` holds at least
-  // w.cols floats for the variant's own use.
+  // 4 * w.cols floats for the variant's own use. A row's result must not depend on which rows
+  // share its call (the engine's nested-model invariants are checked bit for bit).
   void (*matmul_rows)(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                       float* y, int64_t ldy, int32_t T, float* scratch);
 

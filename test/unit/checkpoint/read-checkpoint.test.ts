@@ -1,4 +1,4 @@
-import { writeFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError, readCheckpoint, readSafetensorsHeader, type LoadPlan } from '../../../app/checkpoint/index.js';
@@ -257,7 +257,7 @@ describe('readCheckpoint: refusals name the file and the tensor or key', () => {
 
   it('folder without weights, with a hint for PyTorch .bin', async () => {
     const folder = await writeFolderCheckpoint(join(await temp.make(), 'm'), tinyConfig(), []);
-    await (await import('node:fs/promises')).rm(weightsOf(folder));
+    await rm(weightsOf(folder));
     await expectRefused(folder, folder, { rule: /no model.safetensors/ });
     await writeFile(join(folder, 'pytorch_model.bin'), 'x');
     await expectRefused(folder, folder, { rule: /PyTorch/ });
@@ -447,7 +447,6 @@ describe('readCheckpoint: folder layout helpers', () => {
     const folder = join(await temp.make(), 'nested');
     await writeFolderCheckpoint(folder, config, modelTensors(config), { shards: 1 });
     await mkdir(join(folder, 'weights'));
-    const { rename } = await import('node:fs/promises');
     await rename(join(folder, 'model.safetensors'), join(folder, 'weights', 'all.safetensors'));
     const map = Object.fromEntries(modelTensors(config).map((t) => [t.name, 'weights/all.safetensors']));
     await writeFile(join(folder, 'model.safetensors.index.json'), JSON.stringify({ weight_map: map }));

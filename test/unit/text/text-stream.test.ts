@@ -30,13 +30,15 @@ function streamAll(tokenizer: TextTokenizer, ids: readonly number[], showSpecial
   return [...ids.map((id) => stream.push(id)), stream.flush()];
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function isWholeText(piece: string): boolean {
   // A lone surrogate or U+FFFD would mean a character was cut; none of the texts below has one.
-  return piece.isWellFormed() && !piece.includes('\uFFFD');
+  return !LONE_SURROGATE.test(piece) && !piece.includes('\uFFFD');
 }
 
 const SAMPLES = ['hello world', ' leading space', 'café', '中文 and 中', '😀😀 grin', 'Ünïcödé ✓', 'mixed: é中😀\n\t', '\uFEFFbom'];
-const anyText = fc.string({ unit: 'binary', maxLength: 40 }).filter((text) => !/\u2581|<s>|<\/s>|<unk>|<\|/.test(text));
+const anyText = fc.string({ unit: 'binary', maxLength: 40 }).filter((text) => !/\u2581|\uFFFD|<s>|<\/s>|<unk>|<\|/.test(text));
 
 describe.each(TOKENIZERS)('TokenTextStream over %s', (_name, tokenizer) => {
   it('equals decode() and the original text on samples, and never cuts a character', () => {

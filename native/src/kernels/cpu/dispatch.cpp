@@ -7,7 +7,47 @@
 
 namespace colm {
 
+#if defined(COLM_HAVE_AVX2)
+const CpuKernels& cpu_kernels_avx2();
+#endif
+#if defined(COLM_HAVE_AVX512)
+const CpuKernels& cpu_kernels_avx512();
+#endif
+#if defined(__aarch64__)
+const CpuKernels& cpu_kernels_neon();
+#endif
+
 namespace {
+
+#if defined(COLM_HAVE_AVX2) || defined(COLM_HAVE_AVX512)
+// The OS must save the wide registers (XCR0) as well as the CPU having the instructions.
+uint64_t xgetbv0() {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (uint64_t(edx) << 32) | eax;
+}
+#endif
+
+#if defined(COLM_HAVE_AVX2)
+bool cpu_has_avx2() {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("avx")) return false;
+  unsigned eax, ebx, ecx, edx;
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
+  const bool f16c = (ecx >> 29) & 1u, osxsave = (ecx >> 27) & 1u;
+  return f16c && osxsave && (xgetbv0() & 0x6) == 0x6;
+}
+#endif
+
+#if defined(COLM_HAVE_AVX512)
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+      !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq"))
+    return false;
+  return (xgetbv0() & 0xe6) == 0xe6;  // SSE, AVX and the three AVX-512 state components
+}
+#endif
 
 const CpuKernels* g_active = nullptr;
 std::once_flag g_init;
@@ -25,6 +65,15 @@ void init_active() {
 
 std::vector<const CpuKernels*> cpu_kernels_available() {
   std::vector<const CpuKernels*> out;
+#if defined(COLM_HAVE_AVX512)
+  if (cpu_has_avx512()) out.push_back(&cpu_kernels_avx512());
+#endif
+#if defined(COLM_HAVE_AVX2)
+  if (cpu_has_avx2()) out.push_back(&cpu_kernels_avx2());
+#endif
+#if defined(__aarch64__)
+  out.push_back(&cpu_kernels_neon());
+#endif
   out.push_back(&cpu_kernels_scalar());
   return out;
 }
@@ -69,7 +118,7 @@ void matmul_blocks(const MatmulBlock* blocks, int32_t n_blocks, const float* x, 
       tasks.push_back({b, r, std::min(blocks[b].w.rows, r + step)});
   pool.run(int(tasks.size()), [&](int i) {
     thread_local std::vector<float> scratch;
-    if (scratch.size() < size_t(max_cols)) scratch.resize(size_t(max_cols));
+    if (scratch.size() < 4 * size_t(max_cols)) scratch.resize(4 * size_t(max_cols));
     const Task& t = tasks[size_t(i)];
     const MatmulBlock& mb = blocks[t.block];
     k.matmul_rows(mb.w, t.r0, t.r1, x, ldx, y + mb.out_offset, ldy, T, scratch.data());

@@ -1,0 +1,125 @@
+// The typed message protocol between a face (the HTTP server, later Electron's main process) and
+// the engine host process. Everything here is plain data that survives structured cloning, and
+// this file imports nothing at run time: the renderer shares these types (type-only imports).
+
+// ---------------------------------------------------------------------------------------------
+// Shared domain shapes
+// ---------------------------------------------------------------------------------------------
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatTurn {
+  role: ChatRole;
+  content: string;
+}
+
+/** 'auto' is the chain policy's choice; until the policy exists it means every chain. */
+export type ChainSetting = number | 'auto';
+
+export interface GenerationSettings {
+  chains: ChainSetting;
+  temperature: number;
+  topK: number; // 0: off
+  topP: number; // 1: off
+  minP: number; // 0: off
+  repeatPenalty: number; // 1: off
+  seed: number | null; // null: a new random seed per reply
+  maxTokens: number;
+}
+
+/** What one chain count of a loaded model is. */
+export interface SubModelInfo {
+  chains: number; // k
+  width: number; // d_k
+  heads: number;
+  ffn: number;
+  parameters: number;
+}
+
+export interface ModelInfo {
+  path: string;
+  name: string; // what the UI shows: the file or folder name
+  packaging: string;
+  modelType: string;
+  kvSharing: boolean; // CoLM-Air
+  chainRatios: number[]; // C = {c1..cn}
+  chainCount: number; // n
+  layers: number;
+  vocabSize: number;
+  contextSize: number; // the session's context, in tokens
+  dtypes: string[];
+  mappedBytes: number;
+  kernels: string;
+  subModels: SubModelInfo[];
+}
+
+export interface LoadProgressInfo {
+  stage: 'uploading' | 'reading' | 'mapping' | 'ready';
+  fraction: number; // 0..1 of this stage's whole load
+}
+
+/** One token as the UI needs it: which chain count produced it, and its text (for hover details). */
+export interface TokenInfo {
+  chains: number;
+  text: string;
+}
+
+/** Tokens gathered over 16-50 ms, so a fast model does not flood the UI with one message per token. */
+export interface TokenBatch {
+  text: string; // the new visible text of every token in the batch, joined
+  tokens: TokenInfo[];
+  tokensPerSecond: number;
+  prefillMs: number;
+  contextUsed: number; // positions the session holds after this batch
+  contextSize: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort' | 'context' | 'error';
+
+export interface GenerationSummary {
+  finishReason: FinishReason;
+  promptTokens: number; // tokens of the prompt as the model saw it (after dropping old turns)
+  droppedMessages: number; // old turns left out so the prompt fits the context
+  generatedTokens: number;
+  tokensPerSecond: number;
+  prefillMs: number;
+  contextUsed: number;
+  contextSize: number;
+}
+
+/** An Error flattened to data: `name` lets the UI tell a CheckpointError from a crash. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests: parent -> host. `id` pairs a request with its one reply (result or error).
+// ---------------------------------------------------------------------------------------------
+
+export type HostRequest =
+  | { type: 'loadModel'; id: number; path: string; contextSize?: number; threads?: number }
+  | { type: 'unloadModel'; id: number }
+  | { type: 'modelInfo'; id: number }
+  | { type: 'generate'; id: number; requestId: string; messages: ChatTurn[]; settings: GenerationSettings }
+  | { type: 'stop'; id: number; requestId: string };
+
+// ---------------------------------------------------------------------------------------------
+// Events: host -> parent.
+// ---------------------------------------------------------------------------------------------
+
+export type HostEvent =
+  | { type: 'ready'; pid: number }
+  | { type: 'loadProgress'; id: number; progress: LoadProgressInfo }
+  | { type: 'result'; id: number; value: HostResultValue }
+  | { type: 'error'; id: number; error: ErrorInfo }
+  | { type: 'tokens'; requestId: string; batch: TokenBatch }
+  | { type: 'done'; requestId: string; summary: GenerationSummary }
+  | { type: 'generateError'; requestId: string; error: ErrorInfo };
+
+/** loadModel and modelInfo answer with the model (or null); the others with null. */
+export type HostResultValue = ModelInfo | null;
+
+export function isHostEvent(value: unknown): value is HostEvent {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,78 @@
+// NEON kernels for arm64 (Apple silicon, Snapdragon, Graviton). NEON is part of the arm64
+// base, so no run-time check is needed there. F16 rows widen with vcvt_f32_f16; BF16 rows by
+// shifting the 16 bits into the top of a float32.
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+#include "colm/kernels.h"
+
+namespace colm {
+
+namespace {
+
+inline float32x4_t load4(const uint8_t* base, DType t, int64_t i) {
+  switch (t) {
+    case DType::F32:
+      return vld1q_f32(reinterpret_cast<const float*>(base) + i);
+    case DType::F16:
+      return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const uint16_t*>(base + 2 * i))));
+    case DType::BF16:
+    default:
+      return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(reinterpret_cast<const uint16_t*>(base + 2 * i)), 16));
+  }
+}
+
+inline float element(const uint8_t* base, DType t, int64_t i) {
+  if (t == DType::F32) return reinterpret_cast<const float*>(base)[i];
+  uint16_t h;
+  __builtin_memcpy(&h, base + 2 * i, 2);
+  return t == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+}
+
+float dot_neon(const float* a, const float* b, int32_t n) {
+  float32x4_t acc0 = vdupq_n_f32(0), acc1 = vdupq_n_f32(0);
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc0 = vfmaq_f32(acc0, vld1q_f32(a + i), vld1q_f32(b + i));
+    acc1 = vfmaq_f32(acc1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+  }
+  float sum = vaddvq_f32(vaddq_f32(acc0, acc1));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void axpy_neon(float a, const float* x, float* y, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vld1q_f32(x + i), a));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
+                      float* y, int64_t ldy, int32_t T, float* scratch) {
+  const int64_t K = w.cols;
+  for (int32_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.row_ptr(r);
+    for (int32_t t = 0; t < T; ++t) {
+      const float* xt = x + t * ldx;
+      float32x4_t acc0 = vdupq_n_f32(0), acc1 = vdupq_n_f32(0);
+      int64_t c = 0;
+      for (; c + 8 <= K; c += 8) {
+        acc0 = vfmaq_f32(acc0, load4(row, w.dtype, c), vld1q_f32(xt + c));
+        acc1 = vfmaq_f32(acc1, load4(row, w.dtype, c + 4), vld1q_f32(xt + c + 4));
+      }
+      float sum = vaddvq_f32(vaddq_f32(acc0, acc1));
+      for (; c < K; ++c) sum += element(row, w.dtype, c) * xt[c];
+      y[t * ldy + r] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+const CpuKernels& cpu_kernels_neon() {
+  static const CpuKernels k = {"neon", matmul_rows_neon, dot_neon, axpy_neon};
+  return k;
+}
+
+}  // namespace colm
+#endif
