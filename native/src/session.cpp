@@ -18,10 +18,15 @@ namespace {
 // Positions evaluated in one forward call: bounds the scratch memory of a long prefill.
 constexpr int32_t kMaxChunk = 256;
 
+// The blocks of sub-model k: chains 1..k of a chain linear (a dense map has one block).
+MatmulJob job(const ChainLinear& lin, int32_t k, const float* x, int64_t ldx, float* y, int64_t ldy) {
+  return {lin.blocks.data(), std::min<int32_t>(k, int32_t(lin.blocks.size())), x, ldx, y, ldy};
+}
+
 void apply(const ChainLinear& lin, int32_t k, const float* x, int64_t ldx, float* y, int64_t ldy,
            int32_t T, ThreadPool& pool) {
-  const int32_t n = std::min<int32_t>(k, int32_t(lin.blocks.size()));
-  matmul_blocks(lin.blocks.data(), n, x, ldx, y, ldy, T, pool);
+  MatmulJob j = job(lin, k, x, ldx, y, ldy);
+  matmul_jobs(&j, 1, T, pool);
 }
 
 }  // namespace
@@ -204,11 +209,12 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     for (int32_t t = 0; t < T; ++t)
       chain_rmsnorm(s.x.data() + size_t(t) * D, w.input_norm.data(), l.cum_hidden, k,
                     c.rms_norm_eps, s.a.data() + size_t(t) * D);
-    apply(w.q, k, s.a.data(), D, s.q.data(), qdim, T, pool);
     // K and V go straight into the cache rows of these positions. Air: one dense block that
     // reads chain 1's slice; plain: the KV heads of chains 1..k.
-    apply(w.k, k, s.a.data(), D, k_rows, kvdim, T, pool);
-    apply(w.v, k, s.a.data(), D, v_rows, kvdim, T, pool);
+    const MatmulJob qkv[3] = {job(w.q, k, s.a.data(), D, s.q.data(), qdim),
+                              job(w.k, k, s.a.data(), D, k_rows, kvdim),
+                              job(w.v, k, s.a.data(), D, v_rows, kvdim)};
+    matmul_jobs(qkv, 3, T, pool);
     for (int32_t t = 0; t < T; ++t) {
       const float* ct = s.cos_t.data() + size_t(t) * half;
       const float* st = s.sin_t.data() + size_t(t) * half;
@@ -251,8 +257,9 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     for (int32_t t = 0; t < T; ++t)
       chain_rmsnorm(s.x.data() + size_t(t) * D, w.post_norm.data(), l.cum_hidden, k,
                     c.rms_norm_eps, s.a.data() + size_t(t) * D);
-    apply(w.gate, k, s.a.data(), D, s.gate.data(), H, T, pool);
-    apply(w.up, k, s.a.data(), D, s.up.data(), H, T, pool);
+    const MatmulJob gate_up[2] = {job(w.gate, k, s.a.data(), D, s.gate.data(), H),
+                                  job(w.up, k, s.a.data(), D, s.up.data(), H)};
+    matmul_jobs(gate_up, 2, T, pool);
     const int32_t hk = l.cum_ffn[size_t(k)];
     for (int32_t t = 0; t < T; ++t) swiglu(s.gate.data() + size_t(t) * H, s.up.data() + size_t(t) * H, hk);
     apply(w.down, k, s.gate.data(), H, s.tmp.data(), D, T, pool);

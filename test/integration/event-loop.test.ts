@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { loadModel, type Model } from '../../app/engine/model.js';
-import { writeSyntheticCheckpoint } from '../helpers/synthetic-checkpoint.js';
+import { writeSyntheticCheckpoint } from '../helpers/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'colm-eventloop-'));
 const path = join(dir, 'synthetic.safetensors');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 
 import { loadModel } from '../../app/engine/model.js';
-import { writeSyntheticCheckpoint } from '../helpers/synthetic-checkpoint.js';
+import { writeSyntheticCheckpoint } from '../helpers/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'colm-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

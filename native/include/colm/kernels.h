@@ -48,4 +48,16 @@ struct MatmulBlock {
 void matmul_blocks(const MatmulBlock* blocks, int32_t n_blocks, const float* x, int64_t ldx,
                    float* y, int64_t ldy, int32_t T, ThreadPool& pool);
 
+// Several independent products in one parallel region (q, k and v of a layer; gate and up):
+// one wake-up of the pool instead of one per product.
+struct MatmulJob {
+  const MatmulBlock* blocks;
+  int32_t n_blocks;
+  const float* x;
+  int64_t ldx;
+  float* y;
+  int64_t ldy;
+};
+void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& pool);
+
 }  // namespace colm

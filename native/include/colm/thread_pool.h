@@ -1,9 +1,11 @@
-// A persistent pool of worker threads shared by every kernel. Idle workers sleep on a
-// condition variable (no spinning: laptops on battery); the calling thread works too, so a
-// pool of size 1 runs everything inline with no thread at all.
+// A persistent pool of worker threads shared by every kernel. Between two parallel regions of
+// one token (microseconds apart) workers spin briefly so a region starts without a wake-up;
+// after about 100 us without work they sleep on a condition variable, so an idle engine costs
+// no CPU (laptops on battery). The calling thread works too: a pool of size 1 has no threads.
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -32,13 +34,13 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
-  uint64_t generation_ = 0;  // bumped for every job; workers wait for a new one
-  bool stopping_ = false;
+  std::atomic<uint64_t> generation_{0};  // bumped for every job; workers wait for a new one
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> sleepers_{0};
   const std::function<void(int)>* job_ = nullptr;
   int job_tasks_ = 0;
   std::atomic<int> next_task_{0};
-  int active_workers_ = 0;  // workers still inside the current job
+  std::atomic<int> unfinished_workers_{0};  // workers still inside the current job
 };
 
 // The number of threads to use when the user did not say: the physical cores we can guess.

@@ -99,14 +99,18 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
 
 // ---- prefill: many input rows ----
 
-// y[t][j] = dot(wrow[j], x[t]) for an RB x TB tile; rows are float32 (widened if needed).
+// Columns per pass: a tile's weight rows and input rows for one pass stay in L1.
+constexpr int64_t kKBlock = 256;
+
+// y[t][j] (+)= dot over columns [c0, c1) of wrow[j] and x[t] for an RB x TB tile; rows are
+// float32 (widened if needed); the first pass (c0 == 0) stores, later passes add.
 template <int RB, int TB>
-void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t K, float* y, int64_t ldy) {
+void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t c0, int64_t c1, float* y, int64_t ldy) {
   __m256 acc[RB][TB];
   for (int j = 0; j < RB; ++j)
     for (int t = 0; t < TB; ++t) acc[j][t] = _mm256_setzero_ps();
-  int64_t c = 0;
-  for (; c + 8 <= K; c += 8) {
+  int64_t c = c0;
+  for (; c + 8 <= c1; c += 8) {
     __m256 wv[RB];
     for (int j = 0; j < RB; ++j) wv[j] = _mm256_loadu_ps(wrow[j] + c);
     for (int t = 0; t < TB; ++t) {
@@ -117,17 +121,20 @@ void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t K,
   for (int j = 0; j < RB; ++j) {
     for (int t = 0; t < TB; ++t) {
       float sum = hsum(acc[j][t]);
-      for (int64_t cc = c; cc < K; ++cc) sum += wrow[j][cc] * x[t * ldx + cc];
-      y[t * ldy + j] = sum;
+      for (int64_t cc = c; cc < c1; ++cc) sum += wrow[j][cc] * x[t * ldx + cc];
+      y[t * ldy + j] = c0 == 0 ? sum : y[t * ldy + j] + sum;
     }
   }
 }
 
 template <int RB>
 void gemm_rows(const float* const* wrow, const float* x, int64_t ldx, int64_t K, float* y, int64_t ldy, int32_t T) {
-  int32_t t = 0;
-  for (; t + 4 <= T; t += 4) gemm_tile<RB, 4>(wrow, x + t * ldx, ldx, K, y + t * ldy, ldy);
-  for (; t < T; ++t) gemm_tile<RB, 1>(wrow, x + t * ldx, ldx, K, y + t * ldy, ldy);
+  for (int64_t c0 = 0; c0 < K; c0 += kKBlock) {
+    const int64_t c1 = c0 + kKBlock < K ? c0 + kKBlock : K;
+    int32_t t = 0;
+    for (; t + 4 <= T; t += 4) gemm_tile<RB, 4>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
+    for (; t < T; ++t) gemm_tile<RB, 1>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
+  }
 }
 
 void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,

@@ -73,13 +73,18 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
 
 // ---- prefill ----
 
+// Columns per pass: a tile's weight rows and input rows for one pass stay in L1, so the input
+// rows stream from L2 once per pass instead of from further away.
+constexpr int64_t kKBlock = 256;
+
+// Adds the partial dot products over columns [c0, c1) to y (or stores them when c0 == 0).
 template <int RB, int TB>
-void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t K, float* y, int64_t ldy) {
+void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t c0, int64_t c1, float* y, int64_t ldy) {
   __m512 acc[RB][TB];
   for (int j = 0; j < RB; ++j)
     for (int t = 0; t < TB; ++t) acc[j][t] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < K; c += 16) {
-    const __mmask16 m = K - c >= 16 ? __mmask16(0xffff) : tail_mask(K - c);
+  for (int64_t c = c0; c < c1; c += 16) {
+    const __mmask16 m = c1 - c >= 16 ? __mmask16(0xffff) : tail_mask(c1 - c);
     __m512 wv[RB];
     for (int j = 0; j < RB; ++j) wv[j] = _mm512_maskz_loadu_ps(m, wrow[j] + c);
     for (int t = 0; t < TB; ++t) {
@@ -88,14 +93,20 @@ void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t K,
     }
   }
   for (int j = 0; j < RB; ++j)
-    for (int t = 0; t < TB; ++t) y[t * ldy + j] = _mm512_reduce_add_ps(acc[j][t]);
+    for (int t = 0; t < TB; ++t) {
+      const float part = _mm512_reduce_add_ps(acc[j][t]);
+      y[t * ldy + j] = c0 == 0 ? part : y[t * ldy + j] + part;
+    }
 }
 
 template <int RB>
 void gemm_rows(const float* const* wrow, const float* x, int64_t ldx, int64_t K, float* y, int64_t ldy, int32_t T) {
-  int32_t t = 0;
-  for (; t + 6 <= T; t += 6) gemm_tile<RB, 6>(wrow, x + t * ldx, ldx, K, y + t * ldy, ldy);
-  for (; t < T; ++t) gemm_tile<RB, 1>(wrow, x + t * ldx, ldx, K, y + t * ldy, ldy);
+  for (int64_t c0 = 0; c0 < K; c0 += kKBlock) {
+    const int64_t c1 = c0 + kKBlock < K ? c0 + kKBlock : K;
+    int32_t t = 0;
+    for (; t + 6 <= T; t += 6) gemm_tile<RB, 6>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
+    for (; t < T; ++t) gemm_tile<RB, 1>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
+  }
 }
 
 void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,

@@ -94,35 +94,46 @@ bool set_cpu_kernels(const std::string& name) {
   return false;
 }
 
-void matmul_blocks(const MatmulBlock* blocks, int32_t n_blocks, const float* x, int64_t ldx,
-                   float* y, int64_t ldy, int32_t T, ThreadPool& pool) {
-  if (n_blocks <= 0 || T <= 0) return;
+void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& pool) {
+  if (n_jobs <= 0 || T <= 0) return;
   const CpuKernels& k = cpu_kernels();
   // Cut every block into row ranges: enough tasks to balance the threads (blocks have
   // different K-extents, so work per row differs), few enough to amortise a task.
   struct Task {
-    int32_t block, r0, r1;
+    int32_t job, block, r0, r1;
   };
-  std::vector<Task> tasks;
+  thread_local std::vector<Task> tasks;
+  tasks.clear();
   int64_t total_rows = 0;
   int32_t max_cols = 0;
-  for (int32_t b = 0; b < n_blocks; ++b) {
-    total_rows += blocks[b].w.rows;
-    max_cols = std::max(max_cols, blocks[b].w.cols);
-  }
+  for (int32_t j = 0; j < n_jobs; ++j)
+    for (int32_t b = 0; b < jobs[j].n_blocks; ++b) {
+      total_rows += jobs[j].blocks[b].w.rows;
+      max_cols = std::max(max_cols, jobs[j].blocks[b].w.cols);
+    }
+  if (total_rows == 0) return;
   const int64_t threads = pool.size();
   int32_t step = int32_t(std::max<int64_t>(16, (total_rows + threads * 8 - 1) / (threads * 8)));
   step = (step + 15) / 16 * 16;
-  for (int32_t b = 0; b < n_blocks; ++b)
-    for (int32_t r = 0; r < blocks[b].w.rows; r += step)
-      tasks.push_back({b, r, std::min(blocks[b].w.rows, r + step)});
-  pool.run(int(tasks.size()), [&](int i) {
+  for (int32_t j = 0; j < n_jobs; ++j)
+    for (int32_t b = 0; b < jobs[j].n_blocks; ++b)
+      for (int32_t r = 0; r < jobs[j].blocks[b].w.rows; r += step)
+        tasks.push_back({j, b, r, std::min(jobs[j].blocks[b].w.rows, r + step)});
+  const std::vector<Task>& all = tasks;
+  pool.run(int(all.size()), [&](int i) {
     thread_local std::vector<float> scratch;
     if (scratch.size() < 4 * size_t(max_cols)) scratch.resize(4 * size_t(max_cols));
-    const Task& t = tasks[size_t(i)];
-    const MatmulBlock& mb = blocks[t.block];
-    k.matmul_rows(mb.w, t.r0, t.r1, x, ldx, y + mb.out_offset, ldy, T, scratch.data());
+    const Task& t = all[size_t(i)];
+    const MatmulJob& job = jobs[t.job];
+    const MatmulBlock& mb = job.blocks[t.block];
+    k.matmul_rows(mb.w, t.r0, t.r1, job.x, job.ldx, job.y + mb.out_offset, job.ldy, T, scratch.data());
   });
+}
+
+void matmul_blocks(const MatmulBlock* blocks, int32_t n_blocks, const float* x, int64_t ldx,
+                   float* y, int64_t ldy, int32_t T, ThreadPool& pool) {
+  MatmulJob job{blocks, n_blocks, x, ldx, y, ldy};
+  matmul_jobs(&job, 1, T, pool);
 }
 
 void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t ldy, int32_t T,

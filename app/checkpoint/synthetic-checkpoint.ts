@@ -1,12 +1,13 @@
 // Random CoLM checkpoints of any shape, written as one *.safetensors file per FORMAT.md, for
-// tests that need a model the fixtures do not have (a larger one, a broken one) and for benches.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-import { toBF16Bytes, toF16Bytes, toF32Bytes, writeSafetensors, type TensorToWrite } from '../../app/checkpoint/safetensors-writer.js';
-import type { DType } from '../../app/checkpoint/types.js';
+// tests that need a model the fixtures do not have (a larger one, a broken one) and for the
+// benchmarks (a Llama-shaped model of a given size).
+import { toBF16Bytes, toF16Bytes, toF32Bytes, writeSafetensors, type TensorToWrite } from './safetensors-writer.js';
+import type { DType } from './types.js';
 
 export interface SyntheticConfig {
+  /** tokenizer.json text stored in the file; its vocabulary must fit in `vocabSize`. */
+  tokenizerJson: string;
+  vocabSize: number;
   hiddenSize: number;
   intermediateSize: number;
   layers: number;
@@ -22,10 +23,6 @@ export interface SyntheticConfig {
   /** Called with each tensor before it is written: tests use it to break a checkpoint. */
   tamper?: (name: string, values: Float32Array, shape: number[]) => void;
 }
-
-/** The fixtures' byte-level BPE tokenizer (vocabulary 300): synthetic models share it. */
-export const FIXTURE_TOKENIZER = resolve('test/fixtures/models/llama_gqa/tokenizer.json');
-export const SYNTHETIC_VOCAB = 300;
 
 function rng(seed: number): () => number {
   // mulberry32 then Box-Muller: a small, fast, seeded normal generator.
@@ -53,7 +50,7 @@ export async function writeSyntheticCheckpoint(path: string, cfg: SyntheticConfi
   const D = cfg.hiddenSize;
   const H = cfg.intermediateSize;
   const hd = D / cfg.heads;
-  const V = SYNTHETIC_VOCAB;
+  const V = cfg.vocabSize;
   const n = cfg.chains.length;
   const tensors: TensorToWrite[] = [];
   const encode = (values: Float32Array) => (dtype === 'F32' ? toF32Bytes(values) : dtype === 'F16' ? toF16Bytes(values) : toBF16Bytes(values));
@@ -119,6 +116,6 @@ export async function writeSyntheticCheckpoint(path: string, cfg: SyntheticConfi
   };
   await writeSafetensors(path, tensors, {
     'colm.config': JSON.stringify(config),
-    'colm.tokenizer': readFileSync(FIXTURE_TOKENIZER, 'utf8'),
+    'colm.tokenizer': cfg.tokenizerJson,
   });
 }

@@ -1,0 +1,144 @@
+// npm run bench [-- --json] [-- --large] [-- --quick]: the performance benchmark (never a test).
+// Sections: kernels (chain vs dense vs OpenBLAS), end to end (decode/prefill of dense models),
+// elastic (a 4-chain CoLM-Air model at each k, chain-1 prefill, switch cost), and the roofline
+// (decode GB/s against the triad bandwidth measured in the same run).
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+
+import { loadModel } from '../app/engine/model.js';
+import { loadAddon } from '../app/engine/native.js';
+import { measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
+import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
+
+const args = new Set(process.argv.slice(2));
+const json = args.has('--json');
+const large = args.has('--large');
+const quick = args.has('--quick');
+const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+const report: Record<string, unknown> = {};
+
+function table(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  log(`\n## ${title}`);
+  cells.forEach((r, i) => {
+    log(r.map((c, j) => String(c).padStart(widths[j]!)).join('  '));
+    if (i === 0) log(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
+
+interface KernelRow {
+  rows: number;
+  cols: number;
+  dtype: string;
+  T: number;
+  chains?: number[];
+  openblas?: boolean;
+  ms: number;
+  gflops: number;
+  gbps: number;
+  ratio: number;
+  ideal?: number;
+}
+
+function kernels(threads: number): { triad: number } {
+  const exe = resolve('build/native/colm_bench_kernels');
+  // OpenBLAS is compared with its own best kernel: the variables that pin an older core type
+  // are removed for this command only.
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync(exe, ['--threads', String(threads), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${exe} failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { kernels: string; threads: number; triad_gbps: number; results: KernelRow[] };
+  report.kernels = out;
+  const rows = out.results.map((k) => [
+    `${k.rows}x${k.cols}`,
+    k.dtype,
+    k.T,
+    k.openblas ? 'OpenBLAS' : `{${k.chains!.join(',')}}`,
+    k.ms,
+    k.gflops,
+    k.gbps,
+    k.ratio,
+    k.ideal ?? '',
+  ]);
+  table(`Kernels (${out.kernels}, ${threads} threads; T=1 is decode GEMV, T=128 prefill GEMM; ratio = time / dense time)`, ['shape', 'dtype', 'T', 'chains', 'ms', 'GFLOP/s', 'GB/s', 'ratio', 'ideal'], rows);
+  log(`triad bandwidth: ${out.triad_gbps.toFixed(1)} GB/s (${threads} threads, arrays larger than the caches)`);
+  return { triad: out.triad_gbps };
+}
+
+async function endToEnd(triad: number): Promise<void> {
+  const shapes = large ? [DENSE_130M, DENSE_1B] : [DENSE_130M];
+  const rows: (string | number)[][] = [];
+  const results = [];
+  for (const shape of shapes) {
+    for (const dtype of ['BF16', 'F16'] as const) {
+      const path = await syntheticModel(shape, dtype, log);
+      const model = await loadModel(path);
+      const bytes = model.info().mappedBytes;
+      for (const threads of [1, 2]) {
+        const r = await measureRates(model, { threads, chains: 1, decodeTokens: quick ? 8 : 32, prefillTokens: quick ? 64 : 256 });
+        const gbps = (bytes * r.decodeTokensPerSecond) / 1e9;
+        rows.push([shape.name, dtype, threads, r.decodeTokensPerSecond, gbps, r.prefillTokensPerSecond]);
+        results.push({ model: shape.name, dtype, threads, ...r, decodeGBps: gbps });
+      }
+      model.dispose();
+    }
+  }
+  report.endToEnd = results;
+  table('End to end: dense (1-chain) Llama-shaped models', ['model', 'dtype', 'threads', 'decode tok/s', 'decode GB/s', 'prefill tok/s'], rows);
+  const best = Math.max(...results.filter((r) => r.threads === 2).map((r) => r.decodeGBps));
+  log(`roofline: best 2-thread decode streams ${best.toFixed(1)} GB/s = ${((100 * best) / triad).toFixed(0)}% of the triad bandwidth`);
+  report.roofline = { triadGBps: triad, bestDecodeGBps: best, fraction: best / triad };
+}
+
+async function elastic(): Promise<void> {
+  const path = await syntheticModel(AIR4_500M, 'BF16', log);
+  const model = await loadModel(path);
+  const n = model.chainCount;
+  const threads = 2;
+  const rows: (string | number)[][] = [];
+  const perK = [];
+  let full = 0;
+  for (let k = n; k >= 1; k--) {
+    const r = await measureRates(model, { threads, chains: k, decodeTokens: quick ? 8 : 24, prefillTokens: 16 });
+    if (k === n) full = r.decodeTokensPerSecond;
+    // Ideal: decode streams the weights sub-model k uses, so speed scales with their bytes.
+    const ideal = full * (model.parameterCounts[n - 1]! / model.parameterCounts[k - 1]!);
+    perK.push({ chains: k, decodeTokensPerSecond: r.decodeTokensPerSecond, ideal });
+    rows.push([k, model.parameterCounts[k - 1]!, r.decodeTokensPerSecond, ideal, r.decodeTokensPerSecond / ideal]);
+  }
+  table(`Elastic: ${AIR4_500M.name} (CoLM-Air, 4 chains, BF16), decode at each chain count, ${threads} threads`, ['chains', 'parameters', 'tok/s', 'ideal tok/s', 'of ideal'], rows.reverse());
+
+  const prefillRows: (string | number)[][] = [];
+  const prefill = [];
+  const idealLinear = model.parameterCounts[n - 1]! / model.parameterCounts[0]!;
+  for (const tokens of quick ? [128] : large ? [512, 2048, 8192] : [512, 2048]) {
+    const p = await measurePrefillPaths(model, tokens, threads);
+    prefill.push({ tokens, ...p, speedup: p.fullMs / p.chain1Ms, idealLinear });
+    prefillRows.push([tokens, p.fullMs, p.chain1Ms, p.fullMs / p.chain1Ms, idealLinear]);
+  }
+  table('Prefill: CoLM-Air chain-1 prefill (generation path) against the full model', ['tokens', 'full ms', 'chain-1 ms', 'speed-up', 'ideal (params)'], prefillRows);
+
+  const switches = [];
+  const switchRows: (string | number)[][] = [];
+  for (const [from, to] of [[4, 1], [1, 4], [2, 3]] as const) {
+    const s = await measureSwitchCost(model, threads, from, to);
+    switches.push({ from, to, ...s });
+    switchRows.push([`${from} -> ${to}`, s.steadyMs, s.afterSwitchMs, s.afterSwitchMs / s.steadyMs - 1]);
+  }
+  table('Chain switch: next-token latency after a switch against steady state at the new count', ['switch', 'steady ms', 'after switch ms', 'extra'], switchRows);
+  report.elastic = { perK, prefill, switches };
+  model.dispose();
+}
+
+const threads = Math.min(2, cpus().length);
+const system = loadAddon().systemInfo();
+report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernels: system.kernels, available: system.kernelsAvailable };
+log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; kernels ${system.kernels} (available: ${system.kernelsAvailable?.join(', ')})`);
+const { triad } = kernels(threads);
+await endToEnd(triad);
+await elastic();
+if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -1,0 +1,76 @@
+// Timed runs of the engine for the benchmark: decode and prefill rates, chain switches.
+import type { Model } from '../app/engine/model.js';
+
+export interface Rates {
+  decodeTokensPerSecond: number;
+  prefillTokensPerSecond: number;
+}
+
+function promptOf(length: number, vocab: number): number[] {
+  return Array.from({ length }, (_, i) => (i * 7919 + 13) % Math.min(vocab, 290));
+}
+
+/** Decode rate after a short prompt (best of `rounds`), and the prefill rate of a long prompt. */
+export async function measureRates(model: Model, opts: { threads: number; chains: number; decodeTokens: number; prefillTokens: number }): Promise<Rates> {
+  const session = model.createSession({ contextSize: Math.max(opts.prefillTokens, 64 + opts.decodeTokens) + 8, threads: opts.threads });
+  try {
+    const vocab = model.config.vocabSize;
+    await session.evaluate(promptOf(16, vocab), { chains: opts.chains, logits: 'none' });
+    let best = Infinity;
+    for (let round = 0; round < 2; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < opts.decodeTokens; i++) await session.evaluate([(i * 31) % 290], { chains: opts.chains, logits: 'last' });
+      best = Math.min(best, (performance.now() - t0) / opts.decodeTokens);
+    }
+    session.truncate(0);
+    const t0 = performance.now();
+    await session.evaluate(promptOf(opts.prefillTokens, vocab), { chains: opts.chains, logits: 'last' });
+    const prefillMs = performance.now() - t0;
+    return { decodeTokensPerSecond: 1000 / best, prefillTokensPerSecond: (opts.prefillTokens * 1000) / prefillMs };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** Time to read a prompt: CoLM-Air's chain-1 prefill (generation's path) against the full model. */
+export async function measurePrefillPaths(model: Model, tokens: number, threads: number): Promise<{ chain1Ms: number; fullMs: number }> {
+  const n = model.chainCount;
+  const prompt = promptOf(tokens, model.config.vocabSize);
+  const session = model.createSession({ contextSize: tokens + 8, threads });
+  try {
+    let t0 = performance.now();
+    await session.prefill(prompt, { chains: n });
+    const chain1Ms = performance.now() - t0;
+    session.truncate(0);
+    t0 = performance.now();
+    await session.evaluate(prompt, { chains: n, logits: 'last' });
+    return { chain1Ms, fullMs: performance.now() - t0 };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** Next-token latency right after a chain switch, against the steady state at the new count. */
+export async function measureSwitchCost(model: Model, threads: number, from: number, to: number): Promise<{ steadyMs: number; afterSwitchMs: number }> {
+  const session = model.createSession({ contextSize: 512, threads });
+  try {
+    await session.evaluate(promptOf(64, model.config.vocabSize), { chains: from, logits: 'none' });
+    const steady: number[] = [];
+    const after: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      for (let i = 0; i < 4; i++) await session.evaluate([i + 1], { chains: from, logits: 'last' });
+      let t0 = performance.now();
+      await session.evaluate([5], { chains: to, logits: 'last' });
+      after.push(performance.now() - t0);
+      for (let i = 0; i < 3; i++) {
+        t0 = performance.now();
+        await session.evaluate([6 + i], { chains: to, logits: 'last' });
+        steady.push(performance.now() - t0);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return { steadyMs: median(steady), afterSwitchMs: median(after) };
+  } finally {
+    session.dispose();
+  }
+}
