@@ -71,7 +71,7 @@ TEST(kernels_match_scalar_reference_on_random_shapes) {
         const int ldx = cols + 3, ldy = rows + 2;
         std::vector<float> x(size_t(T) * ldx), y(size_t(T) * ldy, -7.0f), y_ref(size_t(T) * ldy, -7.0f);
         for (auto& v : x) v = normal(rng);
-        std::vector<float> scratch(4 * size_t(cols));
+        std::vector<float> scratch(colm::matmul_scratch_floats(cols, T));
         k->matmul_rows(m.view, 0, rows, x.data(), ldx, y.data(), ldy, T, scratch.data());
         ref.matmul_rows(m.view, 0, rows, x.data(), ldx, y_ref.data(), ldy, T, scratch.data());
         // Reordered float32 sums differ by rounding: bound the error by the sum of |terms|.
@@ -112,7 +112,7 @@ TEST(kernel_rows_do_not_depend_on_how_rows_are_split) {
       std::vector<float> x(size_t(T) * 131), whole(size_t(T) * 23), split(size_t(T) * 23);
       std::normal_distribution<float> normal(0.0f, 1.0f);
       for (auto& v : x) v = normal(rng);
-      std::vector<float> scratch(4 * 131);
+      std::vector<float> scratch(colm::matmul_scratch_floats(131, T));
       k->matmul_rows(m.view, 0, 23, x.data(), 131, whole.data(), 23, T, scratch.data());
       const int cuts[] = {0, 1, 6, 7, 16, 23};
       for (int i = 0; i + 1 < 6; ++i)

@@ -11,15 +11,34 @@
 
 namespace colm {
 
+// Rows of a packed weight panel the prefill kernels may keep in their scratch.
+constexpr int kMatmulScratchRows = 32;
+
+// Floats of scratch matmul_rows needs for T input rows of `cols` columns: a weight panel, and
+// room to pack the inputs when the caller did not.
+inline size_t matmul_scratch_floats(int64_t cols, int32_t T) {
+  return size_t(kMatmulScratchRows + T + 32) * size_t(cols);  // inputs packed in tiles of up to 32 rows
+}
+
 struct CpuKernels {
   const char* name;  // "scalar", "avx2", "avx512", "neon"
 
   // y[t*ldy + r] = sum over c < w.cols of x[t*ldx + c] * W[r, c], for rows r in [r0, r1) and
   // t in [0, T). Weights are widened to float32; the sum is float32. `scratch` holds at least
-  // 4 * w.cols floats for the variant's own use. A row's result must not depend on which rows
+  // matmul_scratch_floats(w.cols, T) floats for the variant's own use. A row's result must not depend on which rows
   // share its call (the engine's nested-model invariants are checked bit for bit).
   void (*matmul_rows)(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                       float* y, int64_t ldy, int32_t T, float* scratch);
+
+  // The prefill path (T > 1) of variants that have one (x_tile > 0): the input rows are packed
+  // once per product, shared read-only by every thread, as ceil(T / x_tile) tiles of
+  // (K, x_tile) floats (tile-major, then column-major inside a tile, zero rows past T), so the
+  // micro-kernel reads x_tile inputs of one column from one cache line.
+  int32_t x_tile;
+  void (*pack_x)(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp);
+  // As matmul_rows, reading packed inputs `xp` whose tiles hold `k_packed` >= w.cols columns.
+  void (*matmul_rows_packed)(const WeightView& w, int32_t r0, int32_t r1, const float* xp,
+                             int64_t k_packed, float* y, int64_t ldy, int32_t T, float* scratch);
 
   float (*dot)(const float* a, const float* b, int32_t n);
   void (*axpy)(float a, const float* x, float* y, int32_t n);  // y += a * x

@@ -4,13 +4,13 @@
 // matmul_rows has two paths:
 // - decode (T == 1), memory-bound: stream each weight row once, widening F16/BF16 in
 //   registers, 4 rows at a time with 2 accumulators each to hide FMA latency;
-// - prefill (T > 1), compute-bound: widen a tile of 3 rows once into scratch, then a 3 x 4
-//   register tile (3 rows by 4 input rows, 12 accumulators) walks K.
+// - prefill (T > 1), compute-bound: packed operands and an outer-product micro-kernel.
 // A row's result never depends on which other rows share its tile, so a row computes the same
 // bits whatever the thread split (the nested-model tests compare bit for bit).
 #include <immintrin.h>
 
 #include "colm/kernels.h"
+#include "pack.h"
 
 namespace colm {
 
@@ -98,42 +98,97 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
 }
 
 // ---- prefill: many input rows ----
+//
+// Outer-product micro-kernel on packed operands, as in avx512.cpp: a panel of 16 weight rows
+// widened and stored column-major (panel[c][0..16)), inputs packed in tiles of 6 rows; each
+// column costs 2 panel loads, 6 broadcasts and 12 FMAs into register accumulators. Each output
+// is one lane summing in column order, so a row computes the same bits in any panel or tile.
 
-// Columns per pass: a tile's weight rows and input rows for one pass stay in L1.
-constexpr int64_t kKBlock = 256;
+constexpr int kPanel = 16;
+constexpr int kXTile = 6;  // 12 accumulators + 2 panel vectors + 1 broadcast of 16 registers
 
-// y[t][j] (+)= dot over columns [c0, c1) of wrow[j] and x[t] for an RB x TB tile; rows are
-// float32 (widened if needed); the first pass (c0 == 0) stores, later passes add.
-template <int RB, int TB>
-void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t c0, int64_t c1, float* y, int64_t ldy) {
-  __m256 acc[RB][TB];
-  for (int j = 0; j < RB; ++j)
-    for (int t = 0; t < TB; ++t) acc[j][t] = _mm256_setzero_ps();
-  int64_t c = c0;
-  for (; c + 8 <= c1; c += 8) {
-    __m256 wv[RB];
-    for (int j = 0; j < RB; ++j) wv[j] = _mm256_loadu_ps(wrow[j] + c);
-    for (int t = 0; t < TB; ++t) {
-      const __m256 xv = _mm256_loadu_ps(x + t * ldx + c);
-      for (int j = 0; j < RB; ++j) acc[j][t] = _mm256_fmadd_ps(wv[j], xv, acc[j][t]);
-    }
+inline void transpose8(__m256* r) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
-  for (int j = 0; j < RB; ++j) {
-    for (int t = 0; t < TB; ++t) {
-      float sum = hsum(acc[j][t]);
-      for (int64_t cc = c; cc < c1; ++cc) sum += wrow[j][cc] * x[t * ldx + cc];
-      y[t * ldy + j] = c0 == 0 ? sum : y[t * ldy + j] + sum;
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
+    r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
+  }
+}
+
+// panel[c * 16 + j] = W[r + j][c] as float32 (zero past `rows` and in the column tail).
+void pack_panel(const WeightView& w, int32_t r, int rows, float* panel) {
+  const int64_t K = w.cols;
+  for (int half = 0; half < 2; ++half) {
+    for (int64_t c = 0; c < K; c += 8) {
+      const int64_t n = K - c >= 8 ? 8 : K - c;
+      __m256 block[8];
+      for (int i = 0; i < 8; ++i) {
+        const int j = half * 8 + i;
+        if (j >= rows) {
+          block[i] = _mm256_setzero_ps();
+        } else if (n == 8) {
+          block[i] = load8(w.row_ptr(r + j), w.dtype, c);
+        } else {
+          alignas(32) float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          for (int64_t e = 0; e < n; ++e) buf[e] = element(w.row_ptr(r + j), w.dtype, c + e);
+          block[i] = _mm256_load_ps(buf);
+        }
+      }
+      transpose8(block);
+      for (int64_t i = 0; i < n; ++i) _mm256_storeu_ps(panel + (c + i) * kPanel + half * 8, block[i]);
     }
   }
 }
 
-template <int RB>
-void gemm_rows(const float* const* wrow, const float* x, int64_t ldx, int64_t K, float* y, int64_t ldy, int32_t T) {
-  for (int64_t c0 = 0; c0 < K; c0 += kKBlock) {
-    const int64_t c1 = c0 + kKBlock < K ? c0 + kKBlock : K;
-    int32_t t = 0;
-    for (; t + 4 <= T; t += 4) gemm_tile<RB, 4>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
-    for (; t < T; ++t) gemm_tile<RB, 1>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
+// One (6 inputs) x (16 rows) tile; stores rows t < n_t and the first `rows` columns.
+void panel_tile(const float* panel, const float* xt, int64_t K, float* y, int64_t ldy, int n_t, int rows) {
+  __m256 acc0[kXTile], acc1[kXTile];
+  for (int t = 0; t < kXTile; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < K; ++c) {
+    const __m256 w0 = _mm256_loadu_ps(panel + c * kPanel);
+    const __m256 w1 = _mm256_loadu_ps(panel + c * kPanel + 8);
+    const float* xc = xt + c * kXTile;
+    for (int t = 0; t < kXTile; ++t) {
+      const __m256 xv = _mm256_broadcast_ss(xc + t);
+      acc0[t] = _mm256_fmadd_ps(w0, xv, acc0[t]);
+      acc1[t] = _mm256_fmadd_ps(w1, xv, acc1[t]);
+    }
+  }
+  for (int t = 0; t < n_t; ++t) {
+    if (rows == kPanel) {
+      _mm256_storeu_ps(y + t * ldy, acc0[t]);
+      _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
+    } else {
+      alignas(32) float buf[16];
+      _mm256_store_ps(buf, acc0[t]);
+      _mm256_store_ps(buf + 8, acc1[t]);
+      for (int j = 0; j < rows; ++j) y[t * ldy + j] = buf[j];
+    }
+  }
+}
+
+void pack_x_avx2(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp) { pack_x_tiles<kXTile>(x, ldx, K, T, xp); }
+
+void matmul_rows_packed_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* xp, int64_t k_packed,
+                             float* y, int64_t ldy, int32_t T, float* scratch) {
+  const int64_t K = w.cols;
+  for (int32_t r = r0; r < r1; r += kPanel) {
+    const int rows = r1 - r < kPanel ? r1 - r : kPanel;
+    pack_panel(w, r, rows, scratch);
+    for (int32_t t = 0; t < T; t += kXTile) {
+      const int n_t = T - t < kXTile ? T - t : kXTile;
+      panel_tile(scratch, xp + int64_t(t / kXTile) * k_packed * kXTile, K, y + t * ldy + r, ldy, n_t, rows);
+    }
   }
 }
 
@@ -145,33 +200,16 @@ void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* 
     for (; r < r1; ++r) gemv_rows<1>(w, r, x, y);
     return;
   }
-  const int64_t K = w.cols;
-  constexpr int RB = 3;
-  for (int32_t r = r0; r < r1; r += RB) {
-    const int rb = r1 - r < RB ? r1 - r : RB;
-    const float* rows[RB];
-    for (int j = 0; j < rb; ++j) {
-      if (w.dtype == DType::F32) {
-        rows[j] = reinterpret_cast<const float*>(w.row_ptr(r + j));
-      } else {
-        float* dst = scratch + j * K;
-        const uint8_t* src = w.row_ptr(r + j);
-        int64_t c = 0;
-        for (; c + 8 <= K; c += 8) _mm256_storeu_ps(dst + c, load8(src, w.dtype, c));
-        for (; c < K; ++c) dst[c] = element(src, w.dtype, c);
-        rows[j] = dst;
-      }
-    }
-    if (rb == 3) gemm_rows<3>(rows, x, ldx, K, y + r, ldy, T);
-    else if (rb == 2) gemm_rows<2>(rows, x, ldx, K, y + r, ldy, T);
-    else gemm_rows<1>(rows, x, ldx, K, y + r, ldy, T);
-  }
+  float* xp = scratch + int64_t(kPanel) * w.cols;
+  pack_x_avx2(x, ldx, w.cols, T, xp);
+  matmul_rows_packed_avx2(w, r0, r1, xp, w.cols, y, ldy, T, scratch);
 }
 
 }  // namespace
 
 const CpuKernels& cpu_kernels_avx2() {
-  static const CpuKernels k = {"avx2", matmul_rows_avx2, dot_avx2, axpy_avx2};
+  static const CpuKernels k = {"avx2",    matmul_rows_avx2, kXTile, pack_x_avx2, matmul_rows_packed_avx2,
+                               dot_avx2, axpy_avx2};
   return k;
 }
 

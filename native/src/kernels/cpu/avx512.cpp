@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "colm/kernels.h"
+#include "pack.h"
 
 namespace colm {
 
@@ -72,40 +73,99 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
 }
 
 // ---- prefill ----
+//
+// Outer-product micro-kernel on a packed panel: 32 weight rows are widened and stored K-major
+// (panel[c][0..32)), then for MR input rows at a time each column c costs 2 panel loads, MR
+// broadcasts of x[t][c] and 2*MR FMAs into register accumulators; no horizontal sums. Each
+// output (t, row) is one lane summing its products in column order, so a row's result is the
+// same whichever panel or tile it lands in.
 
-// Columns per pass: a tile's weight rows and input rows for one pass stay in L1, so the input
-// rows stream from L2 once per pass instead of from further away.
-constexpr int64_t kKBlock = 256;
+constexpr int kPanel = 32;
 
-// Adds the partial dot products over columns [c0, c1) to y (or stores them when c0 == 0).
-template <int RB, int TB>
-void gemm_tile(const float* const* wrow, const float* x, int64_t ldx, int64_t c0, int64_t c1, float* y, int64_t ldy) {
-  __m512 acc[RB][TB];
-  for (int j = 0; j < RB; ++j)
-    for (int t = 0; t < TB; ++t) acc[j][t] = _mm512_setzero_ps();
-  for (int64_t c = c0; c < c1; c += 16) {
-    const __mmask16 m = c1 - c >= 16 ? __mmask16(0xffff) : tail_mask(c1 - c);
-    __m512 wv[RB];
-    for (int j = 0; j < RB; ++j) wv[j] = _mm512_maskz_loadu_ps(m, wrow[j] + c);
-    for (int t = 0; t < TB; ++t) {
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
-      for (int j = 0; j < RB; ++j) acc[j][t] = _mm512_fmadd_ps(wv[j], xv, acc[j][t]);
-    }
+// In-register transpose of a 16 x 16 block: r[i] holds row i on entry, column i on exit.
+inline void transpose16(__m512* r) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
-  for (int j = 0; j < RB; ++j)
-    for (int t = 0; t < TB; ++t) {
-      const float part = _mm512_reduce_add_ps(acc[j][t]);
-      y[t * ldy + j] = c0 == 0 ? part : y[t * ldy + j] + part;
-    }
+  // Now lane L of r[4i + j] will hold rows 4i..4i+3 of column 4L + j.
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+    const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  // Gather lane L of the four row groups into column 4L + j.
+  __m512 out[16];
+  for (int j = 0; j < 4; ++j) {
+    const __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), b = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+    const __m512 a2 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd), b2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+    out[j] = _mm512_shuffle_f32x4(a, b, 0x88);
+    out[8 + j] = _mm512_shuffle_f32x4(a, b, 0xdd);
+    out[4 + j] = _mm512_shuffle_f32x4(a2, b2, 0x88);
+    out[12 + j] = _mm512_shuffle_f32x4(a2, b2, 0xdd);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = out[i];
 }
 
-template <int RB>
-void gemm_rows(const float* const* wrow, const float* x, int64_t ldx, int64_t K, float* y, int64_t ldy, int32_t T) {
-  for (int64_t c0 = 0; c0 < K; c0 += kKBlock) {
-    const int64_t c1 = c0 + kKBlock < K ? c0 + kKBlock : K;
-    int32_t t = 0;
-    for (; t + 6 <= T; t += 6) gemm_tile<RB, 6>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
-    for (; t < T; ++t) gemm_tile<RB, 1>(wrow, x + t * ldx, ldx, c0, c1, y + t * ldy, ldy);
+// panel[c * 32 + j] = W[r + j][c] as float32 for j < rows (zero for the lanes past them),
+// 16 x 16 blocks at a time through an in-register transpose.
+void pack_panel(const WeightView& w, int32_t r, int rows, float* panel) {
+  const int64_t K = w.cols;
+  for (int half = 0; half < 2; ++half) {
+    for (int64_t c = 0; c < K; c += 16) {
+      const __mmask16 m = K - c >= 16 ? __mmask16(0xffff) : tail_mask(K - c);
+      __m512 block[16];
+      for (int i = 0; i < 16; ++i) {
+        const int j = half * 16 + i;
+        block[i] = j < rows ? load16(w.row_ptr(r + j), w.dtype, c, m) : _mm512_setzero_ps();
+      }
+      transpose16(block);
+      const int64_t n = K - c >= 16 ? 16 : K - c;
+      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(panel + (c + i) * kPanel + half * 16, block[i]);
+    }
+  }
+}
+
+constexpr int kXTile = 12;  // 24 accumulators + 2 panel vectors + 1 broadcast of 32 registers
+
+// One (12 inputs) x (32 rows) tile over columns [0, K): stores the rows t < n_t.
+void panel_tile(const float* panel, const float* xt, int64_t K, float* y, int64_t ldy, int n_t, __mmask16 m0, __mmask16 m1) {
+  __m512 acc0[kXTile], acc1[kXTile];
+  for (int t = 0; t < kXTile; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < K; ++c) {
+    const __m512 w0 = _mm512_loadu_ps(panel + c * kPanel);
+    const __m512 w1 = _mm512_loadu_ps(panel + c * kPanel + 16);
+    const float* xc = xt + c * kXTile;
+    for (int t = 0; t < kXTile; ++t) {
+      const __m512 xv = _mm512_set1_ps(xc[t]);
+      acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
+      acc1[t] = _mm512_fmadd_ps(w1, xv, acc1[t]);
+    }
+  }
+  for (int t = 0; t < n_t; ++t) {
+    _mm512_mask_storeu_ps(y + t * ldy, m0, acc0[t]);
+    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, acc1[t]);
+  }
+}
+
+void pack_x_avx512(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp) { pack_x_tiles<kXTile>(x, ldx, K, T, xp); }
+
+void matmul_rows_packed_avx512(const WeightView& w, int32_t r0, int32_t r1, const float* xp, int64_t k_packed,
+                               float* y, int64_t ldy, int32_t T, float* scratch) {
+  const int64_t K = w.cols;
+  for (int32_t r = r0; r < r1; r += kPanel) {
+    const int rows = r1 - r < kPanel ? r1 - r : kPanel;
+    pack_panel(w, r, rows, scratch);
+    const __mmask16 m0 = rows >= 16 ? __mmask16(0xffff) : tail_mask(rows);
+    const __mmask16 m1 = rows >= 32 ? __mmask16(0xffff) : rows > 16 ? tail_mask(rows - 16) : __mmask16(0);
+    for (int32_t t = 0; t < T; t += kXTile) {
+      const int n_t = T - t < kXTile ? T - t : kXTile;
+      panel_tile(scratch, xp + int64_t(t / kXTile) * k_packed * kXTile, K, y + t * ldy + r, ldy, n_t, m0, m1);
+    }
   }
 }
 
@@ -117,37 +177,17 @@ void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float
     for (; r < r1; ++r) gemv_rows<1>(w, r, x, y);
     return;
   }
-  const int64_t K = w.cols;
-  constexpr int RB = 4;
-  for (int32_t r = r0; r < r1; r += RB) {
-    const int rb = r1 - r < RB ? r1 - r : RB;
-    const float* rows[RB];
-    for (int j = 0; j < rb; ++j) {
-      if (w.dtype == DType::F32) {
-        rows[j] = reinterpret_cast<const float*>(w.row_ptr(r + j));
-      } else {
-        float* dst = scratch + j * K;
-        const uint8_t* src = w.row_ptr(r + j);
-        for (int64_t c = 0; c < K; c += 16) {
-          const __mmask16 m = K - c >= 16 ? __mmask16(0xffff) : tail_mask(K - c);
-          _mm512_mask_storeu_ps(dst + c, m, load16(src, w.dtype, c, m));
-        }
-        rows[j] = dst;
-      }
-    }
-    switch (rb) {
-      case 4: gemm_rows<4>(rows, x, ldx, K, y + r, ldy, T); break;
-      case 3: gemm_rows<3>(rows, x, ldx, K, y + r, ldy, T); break;
-      case 2: gemm_rows<2>(rows, x, ldx, K, y + r, ldy, T); break;
-      default: gemm_rows<1>(rows, x, ldx, K, y + r, ldy, T); break;
-    }
-  }
+  // Without a shared packed input (direct calls): pack it here, after the panel's scratch.
+  float* xp = scratch + int64_t(kPanel) * w.cols;
+  pack_x_avx512(x, ldx, w.cols, T, xp);
+  matmul_rows_packed_avx512(w, r0, r1, xp, w.cols, y, ldy, T, scratch);
 }
 
 }  // namespace
 
 const CpuKernels& cpu_kernels_avx512() {
-  static const CpuKernels k = {"avx512", matmul_rows_avx512, dot_avx512, axpy_avx512};
+  static const CpuKernels k = {"avx512",     matmul_rows_avx512, kXTile, pack_x_avx512, matmul_rows_packed_avx512,
+                               dot_avx512, axpy_avx512};
   return k;
 }
 

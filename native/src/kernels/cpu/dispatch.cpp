@@ -113,20 +113,54 @@ void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& p
     }
   if (total_rows == 0) return;
   const int64_t threads = pool.size();
-  int32_t step = int32_t(std::max<int64_t>(16, (total_rows + threads * 8 - 1) / (threads * 8)));
-  step = (step + 15) / 16 * 16;
+  // Multiples of 32 rows: the prefill kernels work on panels of up to 32 rows.
+  int32_t step = int32_t(std::max<int64_t>(32, (total_rows + threads * 8 - 1) / (threads * 8)));
+  step = (step + 31) / 32 * 32;
   for (int32_t j = 0; j < n_jobs; ++j)
     for (int32_t b = 0; b < jobs[j].n_blocks; ++b)
       for (int32_t r = 0; r < jobs[j].blocks[b].w.rows; r += step)
         tasks.push_back({j, b, r, std::min(jobs[j].blocks[b].w.rows, r + step)});
   const std::vector<Task>& all = tasks;
+
+  // Prefill: pack each distinct input once (q/k/v share theirs, so do gate/up), read-only for
+  // every thread.
+  const bool packed = T > 1 && k.x_tile > 0;
+  thread_local std::vector<std::vector<float>> packs;
+  std::vector<const float*> job_xp(size_t(n_jobs), nullptr);
+  std::vector<int64_t> job_kp(size_t(n_jobs), 0);
+  if (packed) {
+    if (packs.size() < size_t(n_jobs)) packs.resize(size_t(n_jobs));
+    for (int32_t j = 0; j < n_jobs; ++j) {
+      int64_t kp = 0;
+      for (int32_t b = 0; b < jobs[j].n_blocks; ++b) kp = std::max<int64_t>(kp, jobs[j].blocks[b].w.cols);
+      int32_t same = -1;
+      for (int32_t i = 0; i < j; ++i)
+        if (jobs[i].x == jobs[j].x && jobs[i].ldx == jobs[j].ldx && job_kp[size_t(i)] >= kp) same = i;
+      if (same >= 0) {
+        job_xp[size_t(j)] = job_xp[size_t(same)];
+        job_kp[size_t(j)] = job_kp[size_t(same)];
+        continue;
+      }
+      const size_t need = size_t((T + k.x_tile - 1) / k.x_tile) * size_t(k.x_tile) * size_t(kp);
+      if (packs[size_t(j)].size() < need) packs[size_t(j)].resize(need);
+      k.pack_x(jobs[j].x, jobs[j].ldx, kp, T, packs[size_t(j)].data());
+      job_xp[size_t(j)] = packs[size_t(j)].data();
+      job_kp[size_t(j)] = kp;
+    }
+  }
+
   pool.run(int(all.size()), [&](int i) {
     thread_local std::vector<float> scratch;
-    if (scratch.size() < 4 * size_t(max_cols)) scratch.resize(4 * size_t(max_cols));
+    const size_t need = packed ? size_t(kMatmulScratchRows) * size_t(max_cols) : matmul_scratch_floats(max_cols, T);
+    if (scratch.size() < need) scratch.resize(need);
     const Task& t = all[size_t(i)];
     const MatmulJob& job = jobs[t.job];
     const MatmulBlock& mb = job.blocks[t.block];
-    k.matmul_rows(mb.w, t.r0, t.r1, job.x, job.ldx, job.y + mb.out_offset, job.ldy, T, scratch.data());
+    if (packed) {
+      k.matmul_rows_packed(mb.w, t.r0, t.r1, job_xp[size_t(t.job)], job_kp[size_t(t.job)], job.y + mb.out_offset, job.ldy, T, scratch.data());
+    } else {
+      k.matmul_rows(mb.w, t.r0, t.r1, job.x, job.ldx, job.y + mb.out_offset, job.ldy, T, scratch.data());
+    }
   });
 }
 

@@ -70,7 +70,7 @@ void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* 
 }  // namespace
 
 const CpuKernels& cpu_kernels_neon() {
-  static const CpuKernels k = {"neon", matmul_rows_neon, dot_neon, axpy_neon};
+  static const CpuKernels k = {"neon", matmul_rows_neon, 0, nullptr, nullptr, dot_neon, axpy_neon};
   return k;
 }
 

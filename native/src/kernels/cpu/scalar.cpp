@@ -33,7 +33,7 @@ void matmul_rows_scalar(const WeightView& w, int32_t r0, int32_t r1, const float
 }  // namespace
 
 const CpuKernels& cpu_kernels_scalar() {
-  static const CpuKernels k = {"scalar", matmul_rows_scalar, dot_scalar, axpy_scalar};
+  static const CpuKernels k = {"scalar", matmul_rows_scalar, 0, nullptr, nullptr, dot_scalar, axpy_scalar};
   return k;
 }
 
