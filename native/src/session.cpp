@@ -8,6 +8,7 @@
 #include <string>
 
 #include "colm/kernels.h"
+#include "attention.h"
 #include "ops.h"
 #include "rope.h"
 
@@ -198,7 +199,6 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   }
   capture(0);
 
-  const float scale = 1.0f / std::sqrt(float(hd));
   for (int32_t layer = 0; layer < c.num_layers; ++layer) {
     if (cancel.load(std::memory_order_relaxed)) throw Cancelled();
     const LayerWeights& w = m.layers[size_t(layer)];
@@ -221,35 +221,23 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
       rope_apply(s.q.data() + size_t(t) * qdim, n_q, hd, hd, ct, st);
       rope_apply(k_rows + size_t(t) * kvdim, n_kv, hd, hd, ct, st);
     }
-    const float* k_base = k_cache_.data() + size_t(layer) * context_size_ * kvdim;
-    const float* v_base = v_cache_.data() + size_t(layer) * context_size_ * kvdim;
-    const CpuKernels& kern = cpu_kernels();
-    pool.run(T * n_q, [&](int task) {
-      const int32_t t = task / n_q, j = task % n_q;
-      // Air: query head j reads KV head j mod h_kv (tiled, unchanged when chains drop);
-      // plain: the grouped map floor(j / (h / h_kv)).
-      const int32_t kv_head = c.kv_sharing ? j % c.num_kv_heads : j / l.group;
-      const int32_t n_pos = pos0 + t + 1;
-      thread_local std::vector<float> scores;
-      if (scores.size() < size_t(n_pos)) scores.resize(size_t(n_pos));
-      const float* q = s.q.data() + size_t(t) * qdim + size_t(j) * hd;
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (int32_t p = 0; p < n_pos; ++p) {
-        float sc = kern.dot(q, k_base + size_t(p) * kvdim + size_t(kv_head) * hd, hd) * scale;
-        scores[size_t(p)] = sc;
-        max_score = std::max(max_score, sc);
-      }
-      float sum = 0.0f;
-      for (int32_t p = 0; p < n_pos; ++p) {
-        scores[size_t(p)] = std::exp(scores[size_t(p)] - max_score);
-        sum += scores[size_t(p)];
-      }
-      float* out = s.att.data() + size_t(t) * qdim + size_t(j) * hd;
-      std::fill(out, out + hd, 0.0f);
-      const float inv_sum = 1.0f / sum;
-      for (int32_t p = 0; p < n_pos; ++p)
-        kern.axpy(scores[size_t(p)] * inv_sum, v_base + size_t(p) * kvdim + size_t(kv_head) * hd, out, hd);
-    });
+    AttentionArgs att;
+    att.q = s.q.data();
+    att.q_stride = qdim;
+    att.k_cache = k_cache_.data() + size_t(layer) * context_size_ * kvdim;
+    att.v_cache = v_cache_.data() + size_t(layer) * context_size_ * kvdim;
+    att.kv_stride = kvdim;
+    att.out = s.att.data();
+    att.T = T;
+    att.pos0 = pos0;
+    att.n_query_heads = n_q;
+    att.head_dim = hd;
+    // Air: query head j reads KV head j mod h_kv (tiled, unchanged when chains drop);
+    // plain: the grouped map floor(j / (h / h_kv)).
+    att.tiled_kv_map = c.kv_sharing;
+    att.num_kv_heads = c.num_kv_heads;
+    att.group = l.group;
+    attention(att, pool);
     apply(w.o, k, s.att.data(), qdim, s.tmp.data(), D, T, pool);
     for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
 

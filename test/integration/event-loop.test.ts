@@ -40,8 +40,8 @@ afterAll(() => {
 });
 
 test('the event loop keeps ticking while a long prompt is evaluated', async () => {
-  const session = model.createSession({ contextSize: 512, threads: 1 });
-  const prompt = Array.from({ length: 384 }, (_, i) => (i * 7) % 290);
+  const session = model.createSession({ contextSize: 2048, threads: 1 });
+  const prompt = Array.from({ length: 1500 }, (_, i) => (i * 7) % 290);
   const { ticks, ms } = await ticksDuring(() => session.evaluate(prompt, { chains: 2, logits: 'none' }));
   session.dispose();
   // Only meaningful if the work took a while; then at least a third of the 5 ms slots must tick.

@@ -1,0 +1,100 @@
+#include "attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "colm/kernels.h"
+
+namespace colm {
+
+namespace {
+
+// Queries per block on the prefill path: enough rows for the GEMM micro-kernels to pay off,
+// few enough that the score block stays in cache.
+constexpr int32_t kQueryBlock = 64;
+
+// Softmax of scores[0..n) in place (float32, max subtracted), scaled already.
+void softmax(float* scores, int32_t n) {
+  float max_score = -std::numeric_limits<float>::infinity();
+  for (int32_t p = 0; p < n; ++p) max_score = std::max(max_score, scores[p]);
+  float sum = 0.0f;
+  for (int32_t p = 0; p < n; ++p) {
+    scores[p] = std::exp(scores[p] - max_score);
+    sum += scores[p];
+  }
+  const float inv = 1.0f / sum;
+  for (int32_t p = 0; p < n; ++p) scores[p] *= inv;
+}
+
+void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
+  const CpuKernels& kern = cpu_kernels();
+  const float scale = 1.0f / std::sqrt(float(a.head_dim));
+  const int32_t hd = a.head_dim;
+  pool.run(a.T * a.n_query_heads, [&](int task) {
+    const int32_t t = task / a.n_query_heads, j = task % a.n_query_heads;
+    const int32_t kv_head = kv_head_of(a, j);
+    const int32_t n_pos = a.pos0 + t + 1;
+    thread_local std::vector<float> scores;
+    if (scores.size() < size_t(n_pos)) scores.resize(size_t(n_pos));
+    const float* q = a.q + t * a.q_stride + int64_t(j) * hd;
+    for (int32_t p = 0; p < n_pos; ++p)
+      scores[size_t(p)] = kern.dot(q, a.k_cache + p * a.kv_stride + int64_t(kv_head) * hd, hd) * scale;
+    softmax(scores.data(), n_pos);
+    float* out = a.out + t * a.q_stride + int64_t(j) * hd;
+    std::fill(out, out + hd, 0.0f);
+    for (int32_t p = 0; p < n_pos; ++p) kern.axpy(scores[size_t(p)], a.v_cache + p * a.kv_stride + int64_t(kv_head) * hd, out, hd);
+  });
+}
+
+// One task: query head j over queries [t0, t1). S = Q K^T for every key the block may see,
+// masked causally and normalised, then O = P V with V transposed into scratch so both are
+// matmul_rows products.
+void attention_block(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) {
+  const CpuKernels& kern = cpu_kernels();
+  const int32_t hd = a.head_dim;
+  const int32_t nq = t1 - t0;
+  const int32_t n_keys = a.pos0 + t1;
+  const int32_t kv_head = kv_head_of(a, j);
+  const float scale = 1.0f / std::sqrt(float(hd));
+  thread_local std::vector<float> scores, v_t, scratch;
+  scores.resize(size_t(nq) * size_t(n_keys));
+  v_t.resize(size_t(hd) * size_t(n_keys));
+  scratch.resize(matmul_scratch_floats(std::max(hd, n_keys), nq));
+
+  const WeightView keys{a.k_cache + int64_t(kv_head) * hd, DType::F32, n_keys, hd, a.kv_stride};
+  kern.matmul_rows(keys, 0, n_keys, a.q + t0 * a.q_stride + int64_t(j) * hd, a.q_stride, scores.data(), n_keys, nq,
+                   scratch.data());
+  for (int32_t i = 0; i < nq; ++i) {
+    float* row = scores.data() + size_t(i) * n_keys;
+    const int32_t visible = a.pos0 + t0 + i + 1;  // causal: keys up to the query's own position
+    for (int32_t p = 0; p < visible; ++p) row[p] *= scale;
+    softmax(row, visible);
+    std::fill(row + visible, row + n_keys, 0.0f);
+  }
+  for (int32_t p = 0; p < n_keys; ++p) {
+    const float* v = a.v_cache + p * a.kv_stride + int64_t(kv_head) * hd;
+    for (int32_t d = 0; d < hd; ++d) v_t[size_t(d) * n_keys + p] = v[d];
+  }
+  const WeightView values{v_t.data(), DType::F32, hd, n_keys, n_keys};
+  kern.matmul_rows(values, 0, hd, scores.data(), n_keys, a.out + t0 * a.q_stride + int64_t(j) * hd, a.q_stride, nq,
+                   scratch.data());
+}
+
+}  // namespace
+
+void attention(const AttentionArgs& a, ThreadPool& pool) {
+  if (a.T < 8) {
+    attention_rows(a, pool);
+    return;
+  }
+  const int32_t blocks = (a.T + kQueryBlock - 1) / kQueryBlock;
+  // Later blocks see more keys: hand them out first so the threads finish together.
+  pool.run(blocks * a.n_query_heads, [&](int task) {
+    const int32_t b = blocks - 1 - task / a.n_query_heads, j = task % a.n_query_heads;
+    attention_block(a, j, b * kQueryBlock, std::min(a.T, (b + 1) * kQueryBlock));
+  });
+}
+
+}  // namespace colm
