@@ -38,13 +38,14 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
     const int32_t n_pos = a.pos0 + t + 1;
     thread_local std::vector<float> scores;
     if (scores.size() < size_t(n_pos)) scores.resize(size_t(n_pos));
-    const float* q = a.q + t * a.q_stride + int64_t(j) * hd;
-    for (int32_t p = 0; p < n_pos; ++p)
-      scores[size_t(p)] = kern.dot(q, a.k_cache + p * a.kv_stride + int64_t(kv_head) * hd, hd) * scale;
+    // Scores: a GEMV of the key rows against q (the decode kernel); then P V with the output
+    // held in registers.
+    const WeightView keys{a.k_cache + int64_t(kv_head) * hd, DType::F32, n_pos, hd, a.kv_stride};
+    kern.matmul_rows(keys, 0, n_pos, a.q + t * a.q_stride + int64_t(j) * hd, hd, scores.data(), n_pos, 1, nullptr);
+    for (int32_t p = 0; p < n_pos; ++p) scores[size_t(p)] *= scale;
     softmax(scores.data(), n_pos);
-    float* out = a.out + t * a.q_stride + int64_t(j) * hd;
-    std::fill(out, out + hd, 0.0f);
-    for (int32_t p = 0; p < n_pos; ++p) kern.axpy(scores[size_t(p)], a.v_cache + p * a.kv_stride + int64_t(kv_head) * hd, out, hd);
+    kern.weighted_row_sum(scores.data(), n_pos, a.v_cache + int64_t(kv_head) * hd, a.kv_stride, hd,
+                          a.out + t * a.q_stride + int64_t(j) * hd);
   });
 }
 

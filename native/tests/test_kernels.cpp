@@ -157,3 +157,23 @@ TEST(f16_and_bf16_widening_is_exact) {
   // Every subnormal f16 value widens to its exact value.
   for (uint16_t m = 1; m < 0x400; ++m) CHECK(colm::f16_to_f32(m) == std::ldexp(float(m), -24));
 }
+
+TEST(weighted_row_sum_matches_scalar_reference) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const colm::CpuKernels& ref = colm::cpu_kernels_scalar();
+  for (const colm::CpuKernels* k : colm::cpu_kernels_available()) {
+    for (int width : {1, 7, 16, 33, 64, 100, 128, 200}) {
+      for (int n : {1, 5, 77}) {
+        const int64_t ld = width + 9;
+        std::vector<float> w(static_cast<size_t>(n)), rows(static_cast<size_t>(n * ld));
+        for (auto& v : w) v = normal(rng);
+        for (auto& v : rows) v = normal(rng);
+        std::vector<float> a(static_cast<size_t>(width), -3.0f), b(static_cast<size_t>(width), 5.0f);
+        k->weighted_row_sum(w.data(), n, rows.data(), ld, width, a.data());
+        ref.weighted_row_sum(w.data(), n, rows.data(), ld, width, b.data());
+        CHECK_CLOSE(a.data(), b.data(), size_t(width), 1e-4, 1e-5);
+      }
+    }
+  }
+}

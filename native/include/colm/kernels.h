@@ -42,6 +42,9 @@ struct CpuKernels {
 
   float (*dot)(const float* a, const float* b, int32_t n);
   void (*axpy)(float a, const float* x, float* y, int32_t n);  // y += a * x
+  // out[d] = sum over p < n of weights[p] * rows[p * ld + d], d < width (attention's P V for
+  // one query: the output stays in registers while the value rows stream by).
+  void (*weighted_row_sum)(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out);
 };
 
 const CpuKernels& cpu_kernels_scalar();

@@ -67,6 +67,36 @@ void axpy_avx2(float a, const float* x, float* y, int32_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+// Output columns in chunks of 32 (4 registers) kept in registers while the rows stream by.
+void weighted_row_sum_avx2(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
+  int32_t d = 0;
+  for (; d + 32 <= width; d += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int32_t p = 0; p < n; ++p) {
+      const __m256 w = _mm256_broadcast_ss(weights + p);
+      const float* r = rows + p * ld + d;
+      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
+      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
+      a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
+      a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
+    }
+    _mm256_storeu_ps(out + d, a0);
+    _mm256_storeu_ps(out + d + 8, a1);
+    _mm256_storeu_ps(out + d + 16, a2);
+    _mm256_storeu_ps(out + d + 24, a3);
+  }
+  for (; d + 8 <= width; d += 8) {
+    __m256 a0 = _mm256_setzero_ps();
+    for (int32_t p = 0; p < n; ++p) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(weights + p), _mm256_loadu_ps(rows + p * ld + d), a0);
+    _mm256_storeu_ps(out + d, a0);
+  }
+  for (; d < width; ++d) {
+    float sum = 0.0f;
+    for (int32_t p = 0; p < n; ++p) sum += weights[p] * rows[p * ld + d];
+    out[d] = sum;
+  }
+}
+
 // ---- decode: one input row ----
 
 // One weight row against x: the same reduction order whether the row runs alone or in a group.
@@ -209,7 +239,7 @@ void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* 
 
 const CpuKernels& cpu_kernels_avx2() {
   static const CpuKernels k = {"avx2",    matmul_rows_avx2, kXTile, pack_x_avx2, matmul_rows_packed_avx2,
-                               dot_avx2, axpy_avx2};
+                               dot_avx2, axpy_avx2, weighted_row_sum_avx2};
   return k;
 }
 

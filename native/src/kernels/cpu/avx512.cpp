@@ -47,6 +47,30 @@ void axpy_avx512(float a, const float* x, float* y, int32_t n) {
   }
 }
 
+// Output columns in chunks of 64 (4 registers) kept in registers while the rows stream by.
+void weighted_row_sum_avx512(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
+  for (int32_t d = 0; d < width; d += 64) {
+    const int32_t left = width - d;
+    const __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : tail_mask(left);
+    const __mmask16 m1 = left >= 32 ? __mmask16(0xffff) : left > 16 ? tail_mask(left - 16) : __mmask16(0);
+    const __mmask16 m2 = left >= 48 ? __mmask16(0xffff) : left > 32 ? tail_mask(left - 32) : __mmask16(0);
+    const __mmask16 m3 = left >= 64 ? __mmask16(0xffff) : left > 48 ? tail_mask(left - 48) : __mmask16(0);
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    for (int32_t p = 0; p < n; ++p) {
+      const __m512 w = _mm512_set1_ps(weights[p]);
+      const float* r = rows + p * ld + d;
+      a0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, r), a0);
+      if (m1) a1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, r + 16), a1);
+      if (m2) a2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, r + 32), a2);
+      if (m3) a3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, r + 48), a3);
+    }
+    _mm512_mask_storeu_ps(out + d, m0, a0);
+    _mm512_mask_storeu_ps(out + d + 16, m1, a1);
+    _mm512_mask_storeu_ps(out + d + 32, m2, a2);
+    _mm512_mask_storeu_ps(out + d + 48, m3, a3);
+  }
+}
+
 // ---- decode ----
 
 template <int R>
@@ -187,7 +211,7 @@ void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float
 
 const CpuKernels& cpu_kernels_avx512() {
   static const CpuKernels k = {"avx512",     matmul_rows_avx512, kXTile, pack_x_avx512, matmul_rows_packed_avx512,
-                               dot_avx512, axpy_avx512};
+                               dot_avx512, axpy_avx512, weighted_row_sum_avx512};
   return k;
 }
 

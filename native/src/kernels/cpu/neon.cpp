@@ -47,6 +47,11 @@ void axpy_neon(float a, const float* x, float* y, int32_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+void weighted_row_sum_neon(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
+  for (int32_t d = 0; d < width; ++d) out[d] = 0.0f;
+  for (int32_t p = 0; p < n; ++p) axpy_neon(weights[p], rows + p * ld, out, width);
+}
+
 void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                       float* y, int64_t ldy, int32_t T, float* scratch) {
   const int64_t K = w.cols;
@@ -70,7 +75,7 @@ void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* 
 }  // namespace
 
 const CpuKernels& cpu_kernels_neon() {
-  static const CpuKernels k = {"neon", matmul_rows_neon, 0, nullptr, nullptr, dot_neon, axpy_neon};
+  static const CpuKernels k = {"neon", matmul_rows_neon, 0, nullptr, nullptr, dot_neon, axpy_neon, weighted_row_sum_neon};
   return k;
 }
 
