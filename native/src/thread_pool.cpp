@@ -81,8 +81,12 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
   }
   if (sleepers_.load() > 0) wake_.notify_all();
   work_on_current_job();
-  // Every worker must leave the job before fn (owned by the caller) goes away.
-  while (unfinished_workers_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Every worker must leave the job before fn (owned by the caller) goes away. On a busy
+  // machine a worker may have lost its core: after a short spin, give the core away.
+  for (int spin = 0; unfinished_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < 256) cpu_relax();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
 }
 

@@ -13,7 +13,11 @@ const scratch = mkdtempSync(join(tmpdir(), 'colm-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [colm, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return runWithInput('', ...args);
+}
+
+function runWithInput(input: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [colm, ...args], { encoding: 'utf8', timeout: 60_000, input });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -71,6 +75,17 @@ describe('colm info and colm run', () => {
     expect(r.stderr).toMatch(/2 chains x \d+/);
     const again = run('run', air.model, 'the cat', '--max-tokens', '12', '--chains', '2', '--seed', '7');
     expect(again.stdout).toBe(r.stdout); // same seed, same text
+  });
+});
+
+describe('colm chat', () => {
+  test('piped turns are all answered, /chains switches, /quit ends', () => {
+    const air = goldens.find((g) => g.name === 'air4_f32')!;
+    const r = runWithInput('hello\n/chains 2\nagain\n/quit\n', 'chat', air.model, '--temperature', '0', '--max-tokens', '4');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 chains\]/);
+    expect(r.stdout).toMatch(/now using 2 chain\(s\)/);
+    expect(r.stdout).toMatch(/2 chains\]/);
   });
 });
 

@@ -1,6 +1,6 @@
 // colm chat: a conversation in the terminal, through the model's chat template. The session
 // keeps its KV cache between turns, so each turn only reads what is new.
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 
 import type { ChatMessage } from '../../checkpoint/chat-template.js';
 import { loadModel } from '../../engine/model.js';
@@ -20,23 +20,25 @@ export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream
   const messages: ChatMessage[] = [];
   const chains = req.chains ?? model.chainCount;
   out.write(`${model.path}: ${model.chainCount} chain(s), using ${chains}. Type a message; /chains K switches, /quit ends.\n`);
+  // The line iterator (not rl.question) keeps lines that arrive while a reply is streaming,
+  // so piped input works as typed input does.
+  const showPrompt = () => out.write('> ');
   try {
-    for (;;) {
-      let line: string;
-      try {
-        line = await rl.question('> ');
-      } catch {
-        break; // input closed
-      }
+    showPrompt();
+    for await (const line of rl) {
       const text = line.trim();
       if (text === '/quit' || text === '/exit') break;
       const switchTo = /^\/chains\s+(\d+)$/.exec(text);
       if (switchTo) {
         req.chains = Math.min(model.chainCount, Math.max(1, Number(switchTo[1])));
         out.write(`now using ${req.chains} chain(s)\n`);
+        showPrompt();
         continue;
       }
-      if (!text) continue;
+      if (!text) {
+        showPrompt();
+        continue;
+      }
       messages.push({ role: 'user', content: text });
       const prompt = model.chatPrompt(messages);
       let reply = '';
@@ -53,6 +55,7 @@ export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream
       }
       messages.push({ role: 'assistant', content: reply.trim() });
       out.write(`\n  [${speed.toFixed(1)} tokens/s, ${req.chains ?? model.chainCount} chains]\n`);
+      showPrompt();
     }
   } finally {
     rl.close();
