@@ -4,9 +4,12 @@ import { parseArgs } from 'node:util';
 
 import { floatOption, intList, intOption } from './args.js';
 import { chatCommand } from './commands/chat.js';
+import { growCommand } from './commands/grow.js';
 import { infoCommand } from './commands/info.js';
 import { logitsCommand } from './commands/logits.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenizerTrainCommand, TOKENIZER_TRAIN_USAGE } from './commands/tokenizer-train.js';
 import { defaultModelPath } from './default-model.js';
 import { HELP, UsageError } from './usage.js';
 
@@ -25,7 +28,20 @@ const OPTIONS = {
   threads: { type: 'string' },
   chat: { type: 'boolean' },
   json: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  // colm tokenizer train
+  corpus: { type: 'string', multiple: true },
+  'corpus-format': { type: 'string' },
+  vocab: { type: 'string' },
+  out: { type: 'string' },
+  'config-out': { type: 'string' },
+  special: { type: 'string', multiple: true },
+  // colm grow
+  'add-chain': { type: 'string' },
+  dtype: { type: 'string' },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -88,6 +104,24 @@ export async function main(argv: string[]): Promise<number> {
           },
           process.stdout,
         );
+        return 0;
+      }
+      case 'tokenizer': {
+        if (rest[0] !== 'train') throw new UsageError(TOKENIZER_TRAIN_USAGE);
+        // Files after the first --corpus FILE arrive as positionals (a shell glob gives several).
+        const corpusFiles = [...(v.corpus ?? []), ...rest.slice(1)];
+        const args = { corpusFiles, vocab: v.vocab, out: v.out, configOut: v['config-out'], specialTokens: v.special, corpusFormat: v['corpus-format'] };
+        await tokenizerTrainCommand(args, process.stdout, process.stderr);
+        return 0;
+      }
+      case 'serve': {
+        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR]');
+        const port = intOption(v.port, 'port', 0, 65535);
+        await serveCommand({ modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'] }, process.stdout, process.stderr, abort.signal);
+        return 0;
+      }
+      case 'grow': {
+        await growCommand({ positionals: rest, addChain: v['add-chain'], out: v.out, seed: v.seed, dtype: v.dtype }, process.stdout);
         return 0;
       }
       default:

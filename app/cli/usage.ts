@@ -14,7 +14,13 @@ Usage:
   colm run [MODEL] "prompt" [--chains K] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
   colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S]
+  colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR]
+           the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port)
   colm logits MODEL --tokens t0,t1,... [--prefill P] (--chains K | --schedule k,k,...) [--threads N]
+  colm tokenizer train --corpus FILE... --vocab N --out tokenizer.json [--config-out FILE]
+           [--special TOKEN]... [--corpus-format text|brown]
+  colm grow MODEL --add-chain C --out NEW.safetensors [--seed S] [--dtype F32|BF16|F16]
+           append a chain of ratio C; the grown model first gives the old logits exactly
 
 MODEL is a checkpoint folder or a single *.safetensors file (see FORMAT.md); without it the
 default model that ships in models/ is used.

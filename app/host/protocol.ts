@@ -53,6 +53,9 @@ export interface ModelInfo {
   subModels: SubModelInfo[];
 }
 
+/** The engine host process as the parent sees it. */
+export type HostStatus = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+
 export interface LoadProgressInfo {
   stage: 'uploading' | 'reading' | 'mapping' | 'ready';
   fraction: number; // 0..1 of this stage's whole load

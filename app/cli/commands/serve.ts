@@ -1,0 +1,75 @@
+// colm serve: browser mode. Starts the engine host and the local HTTP server with the UI, prints
+// the address, loads MODEL (or the default model) in the background so the page can show the
+// progress, and runs until Ctrl+C or SIGTERM.
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+
+import { HostClient } from '../../host/host-client.js';
+import { packageVersion, rendererDistDir } from '../../server/package-paths.js';
+import { startServer } from '../../server/server.js';
+import { defaultModelPath } from '../default-model.js';
+
+export const DEFAULT_PORT = 4747;
+
+export interface ServeRequest {
+  modelPath?: string; // absent: the default model, if there is one
+  port?: number;
+  host?: string;
+  dataDir?: string;
+}
+
+function untilStopped(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGTERM', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    if (signal.aborted) return done();
+    signal.addEventListener('abort', done, { once: true });
+    process.once('SIGTERM', done);
+  });
+}
+
+export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream, err: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  const host = req.host ?? '127.0.0.1';
+  const port = req.port ?? DEFAULT_PORT;
+  const dataDir = resolve(req.dataDir ?? join(homedir(), '.colm-desktop'));
+  let modelPath = req.modelPath;
+  if (modelPath === undefined) {
+    try {
+      modelPath = defaultModelPath();
+    } catch {
+      modelPath = undefined; // no default model: the page asks for one
+    }
+  }
+
+  const hostClient = new HostClient();
+  hostClient.on((event) => {
+    if (event.type === 'crashed') err.write(`colm: ${event.message}\n`);
+  });
+  await hostClient.start();
+  let server;
+  try {
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion() });
+  } catch (error) {
+    await hostClient.dispose();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${port} on ${host} is in use: pass --port N (0 picks a free port)`);
+    }
+    throw error;
+  }
+  out.write(`CoLM Desktop is running at ${server.url}\n`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    err.write(`colm: warning: listening on ${host} without authentication; anyone who can reach it can use the model and read conversations\n`);
+  }
+  if (modelPath !== undefined) {
+    const path = resolve(modelPath);
+    server.controller.load(path, basename(path)).catch((error: Error) => {
+      err.write(`colm: could not load ${path}: ${error.message.split('\n')[0]}\n`);
+    });
+  }
+  await untilStopped(signal);
+  await server.close();
+  await hostClient.dispose();
+}

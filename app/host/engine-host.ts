@@ -1,0 +1,76 @@
+// The engine host process: forked by HostClient, it runs the native engine away from the face
+// (server, Electron main), so a crash in native code takes down only this process. Requests come
+// in as HostRequest messages over the IPC channel; every reply and stream goes out as a HostEvent.
+import { EngineService } from './engine-service.js';
+import type { ErrorInfo, HostEvent, HostRequest } from './protocol.js';
+
+function send(event: HostEvent): void {
+  // The parent may be gone (it exited or killed us); there is nobody left to tell.
+  if (process.connected) process.send!(event);
+}
+
+function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+function envNumber(name: string): number {
+  const value = Number(process.env[name] ?? '0');
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+const engine = new EngineService({
+  // Slow motion for demos and UI tests with tiny models, which otherwise finish in milliseconds.
+  tokenDelayMs: envNumber('COLM_HOST_TOKEN_DELAY_MS'),
+});
+
+async function handle(request: HostRequest): Promise<void> {
+  switch (request.type) {
+    case 'loadModel': {
+      const info = await engine.load(request.path, {
+        contextSize: request.contextSize,
+        threads: request.threads,
+        onProgress: (progress) => send({ type: 'loadProgress', id: request.id, progress }),
+      });
+      send({ type: 'result', id: request.id, value: info });
+      return;
+    }
+    case 'unloadModel':
+      await engine.unload();
+      send({ type: 'result', id: request.id, value: null });
+      return;
+    case 'modelInfo':
+      send({ type: 'result', id: request.id, value: engine.modelInfo });
+      return;
+    case 'stop':
+      engine.stop(request.requestId);
+      send({ type: 'result', id: request.id, value: null });
+      return;
+    case 'generate': {
+      const { requestId } = request;
+      // The request is accepted at once; the stream's own events carry the outcome.
+      send({ type: 'result', id: request.id, value: null });
+      try {
+        const summary = await engine.generate(requestId, request.messages, request.settings, {
+          onBatch: (batch) => send({ type: 'tokens', requestId, batch }),
+        });
+        send({ type: 'done', requestId, summary });
+      } catch (error) {
+        send({ type: 'generateError', requestId, error: errorInfo(error) });
+      }
+      return;
+    }
+  }
+}
+
+process.on('message', (message: HostRequest) => {
+  handle(message).catch((error: unknown) => send({ type: 'error', id: message.id, error: errorInfo(error) }));
+});
+
+// Without a parent this process has no purpose: leave instead of holding the model mapped.
+process.on('disconnect', () => {
+  engine.dispose();
+  process.exit(0);
+});
+
+send({ type: 'ready', pid: process.pid });

@@ -1,0 +1,300 @@
+// The parent's side of the engine host: forks the host process, pairs requests with replies,
+// routes token streams, and survives the host's death. When the host dies, whatever was in flight
+// fails with HostCrashedError, a new host is started and the last model is loaded again; the
+// conversation lives in the parent (and the UI), so nothing of it is lost.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+
+import { GenerationStream } from './generation-stream.js';
+import { defaultHostEntry } from './host-entry.js';
+import {
+  isHostEvent,
+  type ChatTurn,
+  type ErrorInfo,
+  type GenerationSettings,
+  type HostEvent,
+  type HostRequest,
+  type HostResultValue,
+  type HostStatus,
+  type LoadProgressInfo,
+  type ModelInfo,
+} from './protocol.js';
+
+export type { HostStatus } from './protocol.js';
+
+export type HostClientEvent =
+  | { type: 'status'; status: HostStatus; message?: string }
+  | { type: 'crashed'; message: string }
+  | { type: 'modelChanged'; model: ModelInfo | null };
+
+export class HostCrashedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostCrashedError';
+  }
+}
+
+/** An error the host reported, with the name it had there (CheckpointError, RangeError, ...). */
+export class HostError extends Error {
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = info.name;
+  }
+}
+
+export interface HostClientOptions {
+  entry?: string; // the compiled engine-host.js; default: defaultHostEntry()
+  env?: Record<string, string>; // added to this process's environment for the host
+  /** Crashes allowed within `crashWindowMs` before the client gives up restarting. */
+  maxCrashes?: number;
+  crashWindowMs?: number;
+}
+
+interface Pending {
+  resolve: (value: HostResultValue) => void;
+  reject: (error: Error) => void;
+  onProgress?: (progress: LoadProgressInfo) => void;
+}
+
+type RequestBody = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, 'id'> : never) : never;
+
+export class HostClient {
+  private child: ChildProcess | null = null;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private streams = new Map<string, GenerationStream>();
+  private listeners = new Set<(event: HostClientEvent) => void>();
+  /** Resolves when a host is up and, after a crash, has the last model again. */
+  private gate: Promise<void> = Promise.resolve();
+  private lastLoad: { path: string; contextSize?: number; threads?: number } | null = null;
+  private model: ModelInfo | null = null;
+  private crashTimes: number[] = [];
+  private disposed = false;
+  private state: HostStatus = 'stopped';
+  private restarts = 0;
+
+  constructor(private readonly options: HostClientOptions = {}) {}
+
+  get status(): HostStatus {
+    return this.state;
+  }
+
+  get currentModel(): ModelInfo | null {
+    return this.model;
+  }
+
+  /** How many times the host was restarted after dying. */
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  /** The host's process id (tests kill it to check recovery). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  on(listener: (event: HostClientEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return this.gate;
+    this.gate = this.spawn().then(() => this.setStatus('ready'));
+    return this.gate;
+  }
+
+  async loadModel(path: string, options: { contextSize?: number; threads?: number; onProgress?: (p: LoadProgressInfo) => void } = {}): Promise<ModelInfo> {
+    await this.ready();
+    const { onProgress, ...rest } = options;
+    const info = (await this.request({ type: 'loadModel', path, ...rest }, onProgress)) as ModelInfo;
+    this.lastLoad = { path, ...rest };
+    this.setModel(info);
+    return info;
+  }
+
+  async unloadModel(): Promise<void> {
+    await this.ready();
+    await this.request({ type: 'unloadModel' });
+    this.lastLoad = null;
+    this.setModel(null);
+  }
+
+  async modelInfo(): Promise<ModelInfo | null> {
+    await this.ready();
+    return (await this.request({ type: 'modelInfo' })) as ModelInfo | null;
+  }
+
+  /** Starts the assistant's next turn; iterate the stream for token batches, await `result` for the end. */
+  generate(messages: ChatTurn[], settings: GenerationSettings): GenerationStream {
+    const stream = new GenerationStream(randomUUID(), (id) => this.stop(id));
+    this.streams.set(stream.requestId, stream);
+    this.ready()
+      .then(() => this.request({ type: 'generate', requestId: stream.requestId, messages, settings }))
+      .catch((error: Error) => {
+        this.streams.delete(stream.requestId);
+        stream.fail(error);
+      });
+    return stream;
+  }
+
+  async stop(requestId: string): Promise<void> {
+    if (!this.streams.has(requestId) || !this.child) return;
+    await this.request({ type: 'stop', requestId });
+  }
+
+  /** Ends the host for good (no restart). */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const child = this.child;
+    this.child = null;
+    this.setStatus('stopped');
+    this.failInFlight(new HostCrashedError('the engine was shut down'));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async ready(): Promise<void> {
+    if (this.disposed) throw new HostCrashedError('the engine was shut down');
+    if (!this.child && this.state === 'stopped') await this.start();
+    await this.gate;
+    if (this.state === 'failed') throw new HostCrashedError('the engine process keeps crashing; restart CoLM Desktop');
+  }
+
+  private request(body: RequestBody, onProgress?: (p: LoadProgressInfo) => void): Promise<HostResultValue> {
+    const child = this.child;
+    if (!child?.connected) return Promise.reject(new HostCrashedError('the engine process is not running'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      child.send({ ...body, id } as HostRequest, (error) => {
+        if (!error) return;
+        this.pending.delete(id);
+        reject(new HostCrashedError(`could not reach the engine process: ${error.message}`));
+      });
+    });
+  }
+
+  private spawn(): Promise<void> {
+    this.setStatus(this.restarts > 0 ? 'restarting' : 'starting');
+    const child = fork(this.options.entry ?? defaultHostEntry(), [], {
+      execArgv: [], // not the parent's loaders or inspector flags
+      env: { ...process.env, ...this.options.env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.child = child;
+    const started = new Promise<void>((resolve, reject) => {
+      const onReady = (message: unknown) => {
+        if (isHostEvent(message) && message.type === 'ready') {
+          child.off('message', onReady);
+          resolve();
+        }
+      };
+      child.on('message', onReady);
+      child.once('exit', () => reject(new HostCrashedError('the engine process exited while starting')));
+    });
+    child.on('message', (message) => {
+      if (child === this.child && isHostEvent(message)) this.onEvent(message);
+    });
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', () => undefined); // reported through 'exit'
+    return started;
+  }
+
+  private onEvent(event: HostEvent): void {
+    switch (event.type) {
+      case 'ready':
+        return;
+      case 'loadProgress':
+        this.pending.get(event.id)?.onProgress?.(event.progress);
+        return;
+      case 'result':
+      case 'error': {
+        const pending = this.pending.get(event.id);
+        if (!pending) return;
+        this.pending.delete(event.id);
+        if (event.type === 'result') pending.resolve(event.value);
+        else pending.reject(new HostError(event.error));
+        return;
+      }
+      case 'tokens':
+        this.streams.get(event.requestId)?.push(event.batch);
+        return;
+      case 'done':
+      case 'generateError': {
+        const stream = this.streams.get(event.requestId);
+        if (!stream) return;
+        this.streams.delete(event.requestId);
+        if (event.type === 'done') stream.finish(event.summary);
+        else stream.fail(new HostError(event.error));
+        return;
+      }
+    }
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child || this.disposed) return;
+    this.child = null;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const message = `the engine process ${how}; restarting it`;
+    this.failInFlight(new HostCrashedError(message));
+    this.emit({ type: 'crashed', message });
+
+    const now = Date.now();
+    const window = this.options.crashWindowMs ?? 60_000;
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t < window), now];
+    if (this.crashTimes.length > (this.options.maxCrashes ?? 3)) {
+      this.setStatus('failed', 'the engine process keeps crashing');
+      return;
+    }
+    this.restarts++;
+    this.gate = this.spawn()
+      .then(() => this.restoreModel())
+      .then(() => this.setStatus('ready'));
+    this.gate.catch(() => undefined);
+  }
+
+  /** After a restart: the model that was loaded before the crash, loaded again. */
+  private async restoreModel(): Promise<void> {
+    const last = this.lastLoad;
+    if (!last) {
+      this.setModel(null);
+      return;
+    }
+    try {
+      this.setModel((await this.request({ type: 'loadModel', ...last })) as ModelInfo);
+    } catch {
+      this.lastLoad = null;
+      this.setModel(null);
+    }
+  }
+
+  private failInFlight(error: Error): void {
+    const pending = [...this.pending.values()];
+    const streams = [...this.streams.values()];
+    this.pending.clear();
+    this.streams.clear();
+    for (const p of pending) p.reject(error);
+    for (const s of streams) s.fail(error);
+  }
+
+  private setModel(model: ModelInfo | null): void {
+    this.model = model;
+    this.emit({ type: 'modelChanged', model });
+  }
+
+  private setStatus(status: HostStatus, message?: string): void {
+    this.state = status;
+    this.emit(message === undefined ? { type: 'status', status } : { type: 'status', status, message });
+  }
+
+  private emit(event: HostClientEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,33 @@
+// A loaded Model described as plain data for the UI: what it is, and what each chain count costs.
+import { basename } from 'node:path';
+
+import type { Model } from '../engine/model.js';
+import type { ModelInfo } from './protocol.js';
+
+export function describeModel(model: Model, contextSize: number): ModelInfo {
+  const c = model.config;
+  const w = model.widths;
+  const native = model.info();
+  return {
+    path: model.path,
+    name: basename(model.path),
+    packaging: model.plan.packaging,
+    modelType: c.modelType,
+    kvSharing: c.kvSharing,
+    chainRatios: [...c.chains],
+    chainCount: model.chainCount,
+    layers: c.numHiddenLayers,
+    vocabSize: c.vocabSize,
+    contextSize,
+    dtypes: [...model.dtypes],
+    mappedBytes: native.mappedBytes,
+    kernels: native.kernels,
+    subModels: c.chains.map((_, i) => ({
+      chains: i + 1,
+      width: w.cumHidden[i + 1] ?? 0,
+      heads: w.cumHeads[i + 1] ?? 0,
+      ffn: w.cumFfn[i + 1] ?? 0,
+      parameters: model.parameterCounts[i] ?? 0,
+    })),
+  };
+}

@@ -1,0 +1,103 @@
+// The local HTTP server of browser mode: the built UI and its bridge API (routes.ts), bound to
+// loopback. Requests from other sites are refused: a page elsewhere must not drive the engine
+// or read conversations (Host and Origin are checked, JSON bodies need their content type).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { AppController } from './app-controller.js';
+import { ConversationStore } from './conversation-store.js';
+import { HttpError, sendError } from './http-io.js';
+import { matchRoute, type Route } from './router.js';
+import { routeTable } from './routes.js';
+import { serveStatic } from './static-files.js';
+import { UploadStore } from './upload-store.js';
+import type { HostClient } from '../host/host-client.js';
+
+export interface ServerOptions {
+  host: string; // address to bind, normally 127.0.0.1
+  port: number; // 0: any free port
+  dataDir: string; // conversations/ and models/ live here
+  rendererDir: string; // the built UI
+  hostClient: HostClient;
+  version: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  controller: AppController;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+}
+
+/** Guards against DNS rebinding and cross-site requests while bound to loopback. */
+function checkCaller(req: IncomingMessage, boundHost: string): void {
+  if (!isLoopback(boundHost)) return; // the user chose to expose the server
+  const hostHeader = req.headers.host ?? '';
+  const hostname = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+  if (!isLoopback(hostname)) throw new HttpError(403, `requests for host "${hostHeader}" are not served`, 'Forbidden');
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${hostHeader}`) throw new HttpError(403, `requests from ${origin} are not allowed`, 'Forbidden');
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const controller = new AppController(options.hostClient, options.version);
+  const routes: Route[] = routeTable({
+    controller,
+    conversations: new ConversationStore(options.dataDir),
+    uploads: new UploadStore(options.dataDir),
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    checkCaller(req, options.host);
+    const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    if (match && 'route' in match) {
+      await match.route.handler({ req, res, url, params: match.params });
+      return;
+    }
+    if (match) {
+      res.setHeader('allow', match.methodNotAllowed.join(', '));
+      throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`, 'MethodNotAllowed');
+    }
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/v1/')) throw new HttpError(404, `no such endpoint: ${url.pathname}`, 'NotFound');
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not allowed here`, 'MethodNotAllowed');
+    await serveStatic(options.rendererDir, req, res, url);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Drain what the client still sends so it reads our answer instead of a reset.
+      req.resume();
+      sendError(res, error);
+    });
+  });
+  // Streams (SSE, uploads of large checkpoints) stay open far longer than Node's defaults allow.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    controller,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // open SSE streams would otherwise keep it alive
+      }),
+  };
+}

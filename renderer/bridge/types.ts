@@ -1,0 +1,55 @@
+// The renderer's one door to the rest of the app. Browser mode implements it over HTTP and SSE
+// (http-bridge.ts); the Electron shell will implement it over IPC. Nothing in the UI knows which.
+// Shapes come from the server's API types: type-only imports, no code from app/.
+import type {
+  AppState,
+  ChatRequestBody,
+  Conversation,
+  ConversationSummary,
+  ErrorInfo,
+  GenerationSummary,
+  LoadProgressInfo,
+  ModelInfo,
+  ServerEvent,
+  TokenBatch,
+} from '../../app/server/api-types.js';
+
+export type * from '../../app/server/api-types.js';
+
+/** A file the user dropped or picked, with its path inside the dropped folder (or its name). */
+export interface UploadFile {
+  file: Blob;
+  path: string;
+}
+
+export interface ChatHandlers {
+  onStart(requestId: string): void;
+  onTokens(batch: TokenBatch): void;
+}
+
+/** An error the other side reported: `name` tells a CheckpointError from a crash or a bad request. */
+export class BridgeError extends Error {
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = info.name;
+  }
+}
+
+export interface Bridge {
+  getState(): Promise<AppState>;
+  /** Pushed state changes; returns the unsubscribe function. */
+  subscribe(listener: (event: ServerEvent) => void): () => void;
+
+  loadModelFromPath(path: string, onProgress: (progress: LoadProgressInfo) => void): Promise<ModelInfo>;
+  /** Sends dropped or picked files (one checkpoint file, or a folder's files) and loads them. */
+  uploadModel(files: UploadFile[], onProgress: (progress: LoadProgressInfo) => void): Promise<ModelInfo>;
+
+  /** Streams the next assistant turn; resolves when it ends (stopped turns end with 'abort'). */
+  chat(request: ChatRequestBody, handlers: ChatHandlers, signal?: AbortSignal): Promise<GenerationSummary>;
+  stopChat(requestId: string): Promise<void>;
+
+  listConversations(): Promise<ConversationSummary[]>;
+  getConversation(id: string): Promise<Conversation | null>;
+  saveConversation(conversation: Conversation): Promise<void>;
+  deleteConversation(id: string): Promise<void>;
+}

@@ -1,0 +1,36 @@
+// Settings of the loaded model: chain count, sampling, reply length and the system prompt.
+import { useModel, useSettings, useStores } from '../state/store-context.js';
+import { ChainSelector } from './ChainSelector.js';
+import { NumberField } from './NumberField.js';
+
+export function SettingsPanel() {
+  const { settings } = useStores();
+  const model = useModel((s) => s.model);
+  const g = useSettings((s) => s.generation);
+  const systemPrompt = useSettings((s) => s.systemPrompt);
+  const update = settings.getState().update;
+
+  return (
+    <aside className="settings" aria-label="Settings">
+      <h2>Settings</h2>
+      {model ? <ChainSelector model={model} /> : <p className="field-hint">Load a model to choose its chain count.</p>}
+      <fieldset>
+        <legend>Sampling</legend>
+        <NumberField label="Temperature" value={g.temperature} min={0} max={5} step={0.05} onChange={(v) => update({ temperature: v ?? 0 })} hint="0: always the likeliest token" />
+        <NumberField label="Top-k" value={g.topK} min={0} max={1000} step={1} integer onChange={(v) => update({ topK: v ?? 0 })} hint="0: off" />
+        <NumberField label="Top-p" value={g.topP} min={0} max={1} step={0.01} onChange={(v) => update({ topP: v ?? 1 })} />
+        <NumberField label="Min-p" value={g.minP} min={0} max={1} step={0.01} onChange={(v) => update({ minP: v ?? 0 })} />
+        <NumberField label="Repeat penalty" value={g.repeatPenalty} min={0.5} max={3} step={0.05} onChange={(v) => update({ repeatPenalty: v ?? 1 })} />
+        <NumberField label="Seed" value={g.seed} min={0} max={4294967295} step={1} integer allowEmpty onChange={(v) => update({ seed: v })} hint="empty: a new seed each reply" />
+        <NumberField label="Max tokens" value={g.maxTokens} min={1} max={32768} step={1} integer onChange={(v) => update({ maxTokens: v ?? 256 })} />
+      </fieldset>
+      <label className="field">
+        <span className="field-label">System prompt</span>
+        <textarea aria-label="System prompt" rows={4} value={systemPrompt} onChange={(e) => settings.getState().setSystemPrompt(e.target.value)} />
+      </label>
+      <button type="button" className="small-button" aria-label="Reset settings" onClick={() => settings.getState().reset()}>
+        Reset to defaults
+      </button>
+    </aside>
+  );
+}

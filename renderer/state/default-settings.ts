@@ -1,0 +1,16 @@
+// What a model's settings start as. Kept here (not imported from app/) because the renderer
+// ships no code from the Node side; the server has its own defaults for requests that omit fields.
+import type { GenerationSettings } from '../bridge/types.js';
+
+export const DEFAULT_GENERATION: Readonly<GenerationSettings> = {
+  chains: 'auto',
+  temperature: 0.7,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  repeatPenalty: 1.1,
+  seed: null,
+  maxTokens: 512,
+};
+
+export const DEFAULT_SYSTEM_PROMPT = '';

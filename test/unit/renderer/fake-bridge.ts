@@ -1,0 +1,156 @@
+// A Bridge held in memory for store and component tests: conversations in a Map, a model that
+// "loads" or fails on demand, and chats whose token batches the test pushes by hand.
+import type {
+  AppState,
+  Bridge,
+  ChatHandlers,
+  ChatRequestBody,
+  Conversation,
+  GenerationSummary,
+  LoadProgressInfo,
+  ModelInfo,
+  ServerEvent,
+  TokenBatch,
+  UploadFile,
+} from '../../../renderer/bridge/types.js';
+import { BridgeError } from '../../../renderer/bridge/types.js';
+
+export function fakeModel(chainCount = 4, name = 'tiny.safetensors'): ModelInfo {
+  return {
+    path: `/models/${name}`,
+    name,
+    packaging: 'single-file',
+    modelType: 'colm',
+    kvSharing: true,
+    chainRatios: Array(chainCount).fill(1),
+    chainCount,
+    layers: 3,
+    vocabSize: 300,
+    contextSize: 256,
+    dtypes: ['F32'],
+    mappedBytes: 400_000,
+    kernels: 'scalar',
+    subModels: Array.from({ length: chainCount }, (_, i) => ({ chains: i + 1, width: 16 * (i + 1), heads: 2 * (i + 1), ffn: 32 * (i + 1), parameters: 20_000 * (i + 1) ** 2 })),
+  };
+}
+
+export function batch(text: string, chains: number, pieces = 1): TokenBatch {
+  return {
+    text,
+    tokens: Array.from({ length: pieces }, (_, i) => ({ chains, text: i === 0 ? text : '' })),
+    tokensPerSecond: 120,
+    prefillMs: 3,
+    contextUsed: 20,
+    contextSize: 256,
+  };
+}
+
+export function summary(finishReason: GenerationSummary['finishReason'] = 'stop', generatedTokens = 2): GenerationSummary {
+  return { finishReason, promptTokens: 10, droppedMessages: 0, generatedTokens, tokensPerSecond: 120, prefillMs: 3, contextUsed: 22, contextSize: 256 };
+}
+
+/** A chat the test drives: push batches, then end it. */
+export interface PendingChat {
+  request: ChatRequestBody;
+  handlers: ChatHandlers;
+  requestId: string;
+  finish(s?: GenerationSummary): void;
+  fail(error: BridgeError): void;
+}
+
+export class FakeBridge implements Bridge {
+  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test' };
+  conversations = new Map<string, Conversation>();
+  chats: PendingChat[] = [];
+  stopped: string[] = [];
+  uploads: UploadFile[][] = [];
+  saves = 0;
+  listeners = new Set<(e: ServerEvent) => void>();
+  /** What the next load does: a model, or an error. */
+  nextLoad: ModelInfo | BridgeError = fakeModel();
+  /** When set, chats end by themselves with these batches. */
+  autoReply: { batches: TokenBatch[]; summary: GenerationSummary } | null = null;
+
+  async getState(): Promise<AppState> {
+    return structuredClone(this.state);
+  }
+
+  subscribe(listener: (e: ServerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  push(event: ServerEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  private async load(onProgress: (p: LoadProgressInfo) => void): Promise<ModelInfo> {
+    onProgress({ stage: 'mapping', fraction: 0.5 });
+    await Promise.resolve();
+    if (this.nextLoad instanceof BridgeError) throw this.nextLoad;
+    this.state.model = this.nextLoad;
+    return this.nextLoad;
+  }
+
+  loadModelFromPath(_path: string, onProgress: (p: LoadProgressInfo) => void): Promise<ModelInfo> {
+    return this.load(onProgress);
+  }
+
+  uploadModel(files: UploadFile[], onProgress: (p: LoadProgressInfo) => void): Promise<ModelInfo> {
+    this.uploads.push(files);
+    return this.load(onProgress);
+  }
+
+  chat(request: ChatRequestBody, handlers: ChatHandlers): Promise<GenerationSummary> {
+    const requestId = `req-${this.chats.length + 1}`;
+    return new Promise((resolve, reject) => {
+      this.chats.push({ request, handlers, requestId, finish: (s = summary()) => resolve(s), fail: reject });
+      handlers.onStart(requestId);
+      if (this.autoReply) {
+        for (const b of this.autoReply.batches) handlers.onTokens(b);
+        resolve(this.autoReply.summary);
+      }
+    });
+  }
+
+  async stopChat(requestId: string): Promise<void> {
+    this.stopped.push(requestId);
+    const chat = this.chats.find((c) => c.requestId === requestId);
+    chat?.finish(summary('abort'));
+  }
+
+  async listConversations() {
+    return [...this.conversations.values()].map((c) => ({ id: c.id, title: c.title, updatedAt: c.updatedAt, messageCount: c.messages.length }));
+  }
+
+  async getConversation(id: string): Promise<Conversation | null> {
+    const c = this.conversations.get(id);
+    return c ? structuredClone(c) : null;
+  }
+
+  async saveConversation(conversation: Conversation): Promise<void> {
+    this.saves++;
+    this.conversations.set(conversation.id, structuredClone(conversation));
+  }
+
+  async deleteConversation(id: string): Promise<void> {
+    this.conversations.delete(id);
+  }
+}
+
+/** A Storage in memory (happy-dom has one too, but tests want their own, empty each time). */
+export function memoryStorage(): Storage {
+  const data = new Map<string, string>();
+  return {
+    get length() {
+      return data.size;
+    },
+    clear: () => data.clear(),
+    getItem: (k) => data.get(k) ?? null,
+    key: (i) => [...data.keys()][i] ?? null,
+    removeItem: (k) => void data.delete(k),
+    setItem: (k, v) => void data.set(k, String(v)),
+  };
+}
+
+export const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
