@@ -1,7 +1,8 @@
 // npm run bench [-- --json] [-- --large] [-- --quick]: the performance benchmark (never a test).
 // Sections: kernels (chain vs dense vs OpenBLAS), end to end (decode/prefill of dense models),
-// elastic (a 4-chain CoLM-Air model at each k, chain-1 prefill, switch cost), and the roofline
-// (decode GB/s against the triad bandwidth measured in the same run).
+// elastic (a 4-chain CoLM-Air model at each k, chain-1 prefill, switch cost), the roofline
+// (decode GB/s against the triad bandwidth measured in the same run), and training throughput
+// (the native trainer against the same model in PyTorch on the CPU, bench/train-throughput.ts).
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { loadModel } from '../app/engine/model.js';
 import { loadAddon } from '../app/engine/native.js';
 import { measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
 import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
+import { trainThroughput } from './train-throughput.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -141,4 +143,5 @@ log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} co
 const { triad } = kernels(threads);
 await endToEnd(triad);
 await elastic();
+report.training = await trainThroughput({ steps: quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) }, log);
 if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

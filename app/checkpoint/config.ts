@@ -3,7 +3,7 @@
 
 import { CheckpointError } from './errors.js';
 import { describeValue, isJsonObject, ownValue, type JsonObject } from './json-values.js';
-import type { ColmConfig, RopeScalingLlama3 } from './types.js';
+import type { ColmConfig, QuantizationConfig, RopeScalingLlama3 } from './types.js';
 
 export { chainWidths, splitByChains } from './chain-widths.js';
 export { parameterCounts, totalStoredParameters } from './parameter-counts.js';
@@ -97,7 +97,7 @@ function refuseUnsupportedParts(reader: ConfigReader): void {
     }
   }
   if (!reader.isAbsent('quantization_config')) {
-    reader.fail('quantization_config', 'quantized checkpoints are not supported (weights must be F32, F16 or BF16)');
+    reader.fail('quantization_config', 'Hugging Face quantized checkpoints are not supported (weights must be F32, F16 or BF16, or colm quantize\'s q8_0)');
   }
   const rotaryFraction = reader.get('partial_rotary_factor');
   if (rotaryFraction !== undefined && rotaryFraction !== null && rotaryFraction !== 1) {
@@ -159,6 +159,30 @@ function readRopeScaling(reader: ConfigReader): RopeScalingLlama3 | null {
     reader.fail('rope_scaling.high_freq_factor', `must be larger than low_freq_factor (${highFreqFactor} <= ${lowFreqFactor})`);
   }
   return { ropeType: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings: originalMax };
+}
+
+const QUANTIZATION = 'colm_quantization';
+const QUANTIZATION_KEYS = ['format', 'block_size'];
+
+/**
+ * docs/FORMAT-Q8.md: `{"format": "q8_0", "block_size": 32}` says every chain linear is stored as
+ * int8 `.qweight` with `.qscale`. Anything else is refused: a key we do not know could change how
+ * the integers are meant, and guessing would run a wrong model.
+ */
+function readQuantization(reader: ConfigReader): QuantizationConfig | null {
+  if (reader.isAbsent(QUANTIZATION)) return null;
+  const value = reader.get(QUANTIZATION);
+  if (!isJsonObject(value)) {
+    reader.fail(QUANTIZATION, `must be an object like {"format": "q8_0", "block_size": 32}, got ${describeValue(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!QUANTIZATION_KEYS.includes(key)) reader.fail(`${QUANTIZATION}.${key}`, 'is not a key of colm_quantization (only format and block_size are)');
+  }
+  const format = ownValue(value, 'format');
+  if (format !== 'q8_0') reader.fail(`${QUANTIZATION}.format`, `only "q8_0" is supported, got ${describeValue(format)}`);
+  const blockSize = ownValue(value, 'block_size');
+  if (blockSize !== 32) reader.fail(`${QUANTIZATION}.block_size`, `q8_0 stores blocks of 32 columns, got ${describeValue(blockSize)}`);
+  return { format: 'q8_0', blockSize: 32 };
 }
 
 function readEosTokenIds(reader: ConfigReader, vocabSize: number): number[] {
@@ -248,6 +272,7 @@ export function parseConfig(json: unknown, file: string): ColmConfig {
     maxPositionEmbeddings: reader.isAbsent('max_position_embeddings') ? null : reader.positiveInt('max_position_embeddings', undefined, Number.MAX_SAFE_INTEGER),
     bosTokenId,
     eosTokenIds: readEosTokenIds(reader, vocabSize),
+    quantization: readQuantization(reader),
   };
   checkChainRules(reader, config);
   return config;

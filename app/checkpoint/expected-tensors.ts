@@ -11,13 +11,16 @@ export interface DenseSpec {
 
 /**
  * A chain linear X: either whole `X.weight` [sum(outWidths), cumIn[n]] or per chain
- * `X.chains.{i}.weight` [outWidths[i], cumIn[i+1]] for every i.
+ * `X.chains.{i}.weight` [outWidths[i], cumIn[i+1]] for every i. When the config has
+ * colm_quantization (storage 'q8_0', docs/FORMAT-Q8.md), each of those matrices is instead a pair
+ * `.qweight` (I8, same shape) and `.qscale` (F16 or F32, [rows, ceil(cols / 32)]); whole only when n = 1.
  */
 export interface ChainLinearSpec {
   kind: 'chain-linear';
   base: string;
   outWidths: number[];
   cumIn: number[];
+  storage: 'float' | 'q8_0';
 }
 
 /** lm_head when tied: a stored copy is allowed and left out of the plan. */
@@ -35,8 +38,10 @@ export function expectedTensors(config: ColmConfig, widths: ChainWidths): Tensor
   const cumHeadWidths = widths.cumHeads.map((h) => h * config.headDim);
   const kvWidth = config.numKeyValueHeads * config.headDim;
   const specs: TensorSpec[] = [{ kind: 'dense', name: 'model.embed_tokens.weight', shape: [V, D] }];
+  // Quantization touches the chain linears only: embedding, norms, LM head and Air's K/V stay float.
+  const storage = config.quantization === null ? 'float' : config.quantization.format;
   const linear = (base: string, outWidths: number[], cumIn: number[]): void => {
-    specs.push({ kind: 'chain-linear', base, outWidths, cumIn });
+    specs.push({ kind: 'chain-linear', base, outWidths, cumIn, storage });
   };
   for (let l = 0; l < config.numHiddenLayers; l++) {
     const layer = `model.layers.${l}`;

@@ -4,6 +4,8 @@
 export type * from './types.js';
 export { CheckpointError } from './errors.js';
 export { readCheckpoint } from './read-checkpoint.js';
+export { readCheckpointTexts } from './checkpoint-texts.js';
+export type { CheckpointTexts } from './checkpoint-texts.js';
 export type { ReadOptions } from './checkpoint-parts.js';
 export { parseConfig, chainWidths, parameterCounts, totalStoredParameters } from './config.js';
 export { readSafetensorsHeader, parseSafetensorsHeader, parseSafetensorsBytes, MAX_HEADER_BYTES } from './safetensors.js';

@@ -1,10 +1,10 @@
 // Matches the tensors found in a checkpoint's files against the specs its config calls for: each one
-// present with the right shape, chain linears in exactly one storage form, nothing left over.
+// present with the right shape and dtype, chain linears in exactly one storage form, nothing left over.
 
 import { CheckpointError } from './errors.js';
 import type { ChainLinearSpec, TensorSpec } from './expected-tensors.js';
 import type { SafetensorsTensor } from './safetensors.js';
-import type { TensorEntry } from './types.js';
+import type { TensorDType, TensorEntry } from './types.js';
 
 export interface LocatedTensor {
   file: number; // index into the checkpoint's file list
@@ -13,6 +13,17 @@ export interface LocatedTensor {
 }
 
 const CHAINS_INFIX = '.chains.';
+const Q8_BLOCK = 32; // columns per scale (docs/FORMAT-Q8.md)
+
+/** The dtypes a tensor may have where it stands, and how to say so when it has another. */
+interface DtypeRule {
+  allowed: readonly TensorDType[];
+  expected: string;
+}
+
+const FLOAT: DtypeRule = { allowed: ['F32', 'F16', 'BF16'], expected: 'this tensor must be F32, F16 or BF16 (only the .qweight of a q8_0 chain linear is I8)' };
+const QWEIGHT: DtypeRule = { allowed: ['I8'], expected: 'a .qweight must be I8 (docs/FORMAT-Q8.md)' };
+const QSCALE: DtypeRule = { allowed: ['F16', 'F32'], expected: 'a .qscale must be F16 or F32 (docs/FORMAT-Q8.md)' };
 
 function formatShape(shape: number[]): string {
   return `[${shape.join(', ')}]`;
@@ -44,18 +55,71 @@ class TensorMatcher {
     throw new CheckpointError(this.weightsFile, why, { tensor: name });
   }
 
-  private take(name: string, shape: number[]): void {
+  private take(name: string, shape: number[], dtype: DtypeRule = FLOAT, why = { missing: 'is missing', shape: 'the config implies' }): void {
     const located = this.remaining.get(name);
-    if (!located) this.missing(name);
+    if (!located) this.missing(name, why.missing);
     this.remaining.delete(name);
     const { tensor } = located;
+    if (!dtype.allowed.includes(tensor.dtype)) {
+      throw new CheckpointError(located.path, `dtype ${tensor.dtype}, but ${dtype.expected}`, { tensor: name });
+    }
     if (!sameShape(tensor.shape, shape)) {
-      throw new CheckpointError(located.path, `shape ${formatShape(tensor.shape)} but the config implies ${formatShape(shape)}`, { tensor: name });
+      throw new CheckpointError(located.path, `shape ${formatShape(tensor.shape)} but ${why.shape} ${formatShape(shape)}`, { tensor: name });
     }
     this.entries.push({ name, file: located.file, offset: tensor.offset, byteLength: tensor.byteLength, dtype: tensor.dtype, shape: tensor.shape });
   }
 
+  /** The first stored tensor among `names`, if any. */
+  private firstStored(names: string[]): LocatedTensor | undefined {
+    for (const name of names) {
+      const located = this.remaining.get(name);
+      if (located) return located;
+    }
+    return undefined;
+  }
+
+  /** A q8_0 matrix: `prefix.qweight` (I8, [rows, cols]) and `prefix.qscale` (F16 or F32, one scale per 32 columns). */
+  private takeQuantized(prefix: string, rows: number, cols: number): void {
+    this.take(`${prefix}.qweight`, [rows, cols], QWEIGHT, { missing: 'is missing (colm_quantization q8_0 stores every chain linear as .qweight and .qscale)', shape: 'the config implies' });
+    const blocks = Math.ceil(cols / Q8_BLOCK);
+    this.take(`${prefix}.qscale`, [rows, blocks], QSCALE, {
+      missing: `is missing (${prefix}.qweight needs its scales)`,
+      shape: `${rows} rows of ${cols} columns in blocks of ${Q8_BLOCK} need`,
+    });
+  }
+
+  private quantizedChainLinear(spec: ChainLinearSpec): void {
+    const float = this.firstStored([`${spec.base}.weight`, `${spec.base}.chains.0.weight`]);
+    if (float) {
+      throw new CheckpointError(float.path, 'is a float chain linear, but colm_quantization q8_0 asks for every chain linear as .qweight and .qscale', {
+        tensor: float.tensor.name,
+      });
+    }
+    const n = spec.outWidths.length;
+    const whole = this.remaining.get(`${spec.base}.qweight`);
+    if (n === 1) {
+      const perChain = this.firstStored([`${spec.base}.chains.0.qweight`, `${spec.base}.chains.0.qscale`]);
+      if (perChain) throw new CheckpointError(perChain.path, `per-chain form with a single chain; store ${spec.base}.qweight when n = 1`, { tensor: perChain.tensor.name });
+      this.takeQuantized(spec.base, spec.outWidths[0] ?? 0, spec.cumIn[1] ?? 0);
+      return;
+    }
+    if (whole) {
+      throw new CheckpointError(whole.path, `stores a chain linear whole, which q8_0 allows only when n = 1; store ${spec.base}.chains.{i}.qweight per chain`, {
+        tensor: whole.tensor.name,
+      });
+    }
+    spec.outWidths.forEach((rows, i) => this.takeQuantized(`${spec.base}.chains.${i}`, rows, spec.cumIn[i + 1] ?? 0));
+  }
+
   private chainLinear(spec: ChainLinearSpec): void {
+    if (spec.storage === 'q8_0') {
+      this.quantizedChainLinear(spec);
+      return;
+    }
+    const quantized = this.firstStored([`${spec.base}.qweight`, `${spec.base}.chains.0.qweight`]);
+    if (quantized) {
+      throw new CheckpointError(quantized.path, 'is a q8_0 tensor, but the config has no colm_quantization (docs/FORMAT-Q8.md)', { tensor: quantized.tensor.name });
+    }
     const wholeName = `${spec.base}.weight`;
     const whole = this.remaining.get(wholeName);
     const perChain = this.perChainBases.has(spec.base);

@@ -6,13 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ELEMENT_BYTES } from './safetensors.js';
-import type { DType } from './types.js';
+import type { TensorDType } from './types.js';
 
 export { float32ToBF16Bits, float32ToF16Bits, toBF16Bytes, toF16Bytes, toF32Bytes } from './float-bits.js';
 
 export interface TensorToWrite {
   name: string;
-  dtype: DType;
+  dtype: TensorDType;
   shape: number[];
   data: Uint8Array; // little-endian element bytes, length = product(shape) * element size
 }

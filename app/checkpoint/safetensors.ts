@@ -6,11 +6,11 @@
 import { open } from 'node:fs/promises';
 import { CheckpointError } from './errors.js';
 import { describeValue, isJsonObject } from './json-values.js';
-import type { DType } from './types.js';
+import type { TensorDType } from './types.js';
 
 export interface SafetensorsTensor {
   name: string;
-  dtype: DType;
+  dtype: TensorDType;
   shape: number[];
   offset: number; // absolute byte offset in the file: 8 + N + begin
   byteLength: number;
@@ -25,7 +25,7 @@ export interface SafetensorsHeader {
   tensors: SafetensorsTensor[]; // in header order
 }
 
-export const ELEMENT_BYTES: Readonly<Record<DType, number>> = { F32: 4, F16: 2, BF16: 2 };
+export const ELEMENT_BYTES: Readonly<Record<TensorDType, number>> = { F32: 4, F16: 2, BF16: 2, I8: 1 };
 
 // A real header is a few hundred KiB at most; refusing bigger ones keeps a hostile file from making
 // us allocate gigabytes before the first check.
@@ -33,8 +33,10 @@ export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const HEADER_LENGTH_BYTES = 8;
 
-function isDType(value: unknown): value is DType {
-  return value === 'F32' || value === 'F16' || value === 'BF16';
+// I8 is read for q8_0 checkpoints (docs/FORMAT-Q8.md); whether an I8 tensor may stand where it
+// stands is for the tensor matcher to say, which knows the config.
+function isDType(value: unknown): value is TensorDType {
+  return value === 'F32' || value === 'F16' || value === 'BF16' || value === 'I8';
 }
 
 /** The header length N from the first 8 bytes, refused when it cannot fit in the file. */
@@ -96,7 +98,7 @@ function readTensorEntry(file: string, name: string, entry: unknown, dataStart: 
   if (!isJsonObject(entry)) return fail(`entry must be an object, got ${describeValue(entry)}`);
   const { dtype, shape, data_offsets: offsets } = entry;
   if (typeof dtype !== 'string') return fail(`dtype must be a string, got ${describeValue(dtype)}`);
-  if (!isDType(dtype)) return fail(`dtype ${describeValue(dtype)} is not supported (only F32, F16, BF16)`);
+  if (!isDType(dtype)) return fail(`dtype ${describeValue(dtype)} is not supported (only F32, F16, BF16, and I8 for quantized weights)`);
   if (!Array.isArray(shape) || !shape.every(isByteCount)) {
     return fail(`shape must be a list of non-negative integers, got ${describeValue(shape)}`);
   }

@@ -2,7 +2,16 @@
 // A LoadPlan is everything the native engine needs to map a checkpoint: a validated config and,
 // for every tensor, which file holds it, where, in which dtype and with which shape.
 
+/** The float dtypes weights are read in (FORMAT.md). */
 export type DType = 'F32' | 'F16' | 'BF16';
+/** What a stored tensor may hold: a float dtype, or I8 for the `.qweight` of a q8_0 chain linear. */
+export type TensorDType = DType | 'I8';
+
+/** `colm_quantization` (docs/FORMAT-Q8.md): chain linears as int8 blocks of 32 columns with one scale each. */
+export interface QuantizationConfig {
+  format: 'q8_0';
+  blockSize: 32;
+}
 
 /** Hugging Face `rope_scaling` with `rope_type: "llama3"` (the only scaling FORMAT.md allows). */
 export interface RopeScalingLlama3 {
@@ -32,6 +41,7 @@ export interface ColmConfig {
   maxPositionEmbeddings: number | null;
   bosTokenId: number | null;
   eosTokenIds: number[];
+  quantization: QuantizationConfig | null; // null: float chain linears
 }
 
 /** Widths that follow from a config; index i is chain i (0-based), cum arrays have n+1 entries. */
@@ -51,7 +61,7 @@ export interface TensorEntry {
   file: number; // index into LoadPlan.files
   offset: number; // absolute byte offset of the data in that file
   byteLength: number;
-  dtype: DType;
+  dtype: TensorDType;
   shape: number[];
 }
 

@@ -14,8 +14,8 @@ function repoRoot(): string {
   return process.cwd();
 }
 
-export function defaultModelPath(): string {
-  const root = repoRoot();
+/** `root`: the folder holding package.json. Electron passes its app path: in its bundle, import.meta.url is the bundle's. */
+export function defaultModelPath(root = repoRoot()): string {
   const candidates = [
     resolve(root, 'models/colm-default.safetensors'),
     resolve(root, 'test/fixtures/models/air4_f32.safetensors'),

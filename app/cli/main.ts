@@ -7,9 +7,11 @@ import { chatCommand } from './commands/chat.js';
 import { growCommand } from './commands/grow.js';
 import { infoCommand } from './commands/info.js';
 import { logitsCommand } from './commands/logits.js';
+import { quantizeCommand } from './commands/quantize.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenizerTrainCommand, TOKENIZER_TRAIN_USAGE } from './commands/tokenizer-train.js';
+import { trainCommand } from './commands/train.js';
 import { defaultModelPath } from './default-model.js';
 import { HELP, UsageError } from './usage.js';
 
@@ -31,6 +33,8 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
+  'api-key': { type: 'string' },
+  'max-queue': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   // colm tokenizer train
   corpus: { type: 'string', multiple: true },
@@ -42,6 +46,27 @@ const OPTIONS = {
   // colm grow
   'add-chain': { type: 'string' },
   dtype: { type: 'string' },
+  // colm quantize
+  'scale-dtype': { type: 'string' },
+  // colm train (also --corpus, --corpus-format, --out, --seed, --threads)
+  config: { type: 'string' },
+  tokenizer: { type: 'string' },
+  'tokenizer-config': { type: 'string' },
+  steps: { type: 'string' },
+  init: { type: 'string' },
+  resume: { type: 'string' },
+  batch: { type: 'string' },
+  'seq-len': { type: 'string' },
+  lr: { type: 'string' },
+  'min-lr': { type: 'string' },
+  warmup: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'grad-clip': { type: 'string' },
+  loss: { type: 'string' },
+  'freeze-chains': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'eval-windows': { type: 'string' },
+  'save-every': { type: 'string' },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -115,13 +140,31 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR]');
+        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N]');
         const port = intOption(v.port, 'port', 0, 65535);
-        await serveCommand({ modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'] }, process.stdout, process.stderr, abort.signal);
+        const maxQueue = intOption(v['max-queue'], 'max-queue', 0, 10_000);
+        await serveCommand({ modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue }, process.stdout, process.stderr, abort.signal);
         return 0;
       }
       case 'grow': {
         await growCommand({ positionals: rest, addChain: v['add-chain'], out: v.out, seed: v.seed, dtype: v.dtype }, process.stdout);
+        return 0;
+      }
+      case 'quantize': {
+        await quantizeCommand({ positionals: rest, out: v.out, scaleDtype: v['scale-dtype'] }, process.stdout, abort.signal);
+        return 0;
+      }
+      case 'train': {
+        await trainCommand(
+          {
+            positionals: rest, config: v.config, tokenizer: v.tokenizer, tokenizerConfig: v['tokenizer-config'], corpus: v.corpus,
+            corpusFormat: v['corpus-format'], steps: v.steps, out: v.out, init: v.init, resume: v.resume, batch: v.batch,
+            seqLen: v['seq-len'], lr: v.lr, minLr: v['min-lr'], warmup: v.warmup, weightDecay: v['weight-decay'],
+            gradClip: v['grad-clip'], loss: v.loss, freezeChains: v['freeze-chains'], seed: v.seed, threads,
+            evalEvery: v['eval-every'], evalWindows: v['eval-windows'], saveEvery: v['save-every'],
+          },
+          process.stdout, process.stderr, abort.signal,
+        );
         return 0;
       }
       default:

@@ -14,13 +14,21 @@ Usage:
   colm run [MODEL] "prompt" [--chains K] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
   colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S]
-  colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR]
-           the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port)
+  colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--max-queue N]
+           the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port), and an
+           OpenAI-compatible API at /v1 (docs/API.md); --api-key (or COLM_API_KEY) makes /v1 ask
+           for "Authorization: Bearer KEY"; --max-queue: requests that may wait (default 16)
   colm logits MODEL --tokens t0,t1,... [--prefill P] (--chains K | --schedule k,k,...) [--threads N]
   colm tokenizer train --corpus FILE... --vocab N --out tokenizer.json [--config-out FILE]
            [--special TOKEN]... [--corpus-format text|brown]
   colm grow MODEL --add-chain C --out NEW.safetensors [--seed S] [--dtype F32|BF16|F16]
            append a chain of ratio C; the grown model first gives the old logits exactly
+  colm train --config MODEL.json --tokenizer tokenizer.json --corpus FILE... --steps N --out DIR
+           [--batch 8] [--seq-len 256] [--lr 2e-3] [--loss multi|full] [--freeze-chains K] ...
+           train with the native trainer; --init MODEL starts from a checkpoint, --resume DIR
+           continues a run; Ctrl-C saves DIR/model.safetensors first (app/trainer/train/README.md)
+  colm quantize MODEL --out NEW.safetensors [--scale-dtype F16|F32]
+           8-bit block quantization of the chain linears (docs/FORMAT-Q8.md)
 
 MODEL is a checkpoint folder or a single *.safetensors file (see FORMAT.md); without it the
 default model that ships in models/ is used.

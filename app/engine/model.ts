@@ -11,7 +11,7 @@ import {
   type ChatMessage,
 } from '../checkpoint/chat-template.js';
 import { TextTokenizer } from '../checkpoint/tokenizer.js';
-import type { ChainWidths, ColmConfig, DType, LoadPlan } from '../checkpoint/types.js';
+import type { ChainWidths, ColmConfig, LoadPlan, TensorDType } from '../checkpoint/types.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
 
@@ -67,7 +67,7 @@ export class Model {
   /** Parameters used by sub-model k, at index k-1. */
   readonly parameterCounts: number[];
   readonly chatTemplate: string | null;
-  readonly dtypes: DType[];
+  readonly dtypes: TensorDType[];
 
   constructor(
     readonly plan: LoadPlan,

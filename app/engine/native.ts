@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { LoadPlan } from '../checkpoint/types.js';
+import type { ColmConfig, LoadPlan } from '../checkpoint/types.js';
 
 export interface NativeModel {
   info(): { mappedBytes: number; kernels: string };
@@ -67,6 +67,79 @@ export interface NativeSampler {
   readonly params: Required<SamplerOptions>;
 }
 
+/** A float32 tensor by FORMAT.md name (chain linears per chain when the model has several chains). */
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Adam's moments per tensor (same names as the weights) and the steps taken. */
+export interface OptimizerState {
+  step: number;
+  m: NamedTensor[];
+  v: NamedTensor[];
+}
+
+export interface TrainerOptions {
+  config: ColmConfig;
+  /** Random initial weights (ignored with `init`). */
+  seed?: number;
+  lr?: number;
+  minLr?: number;
+  warmupSteps?: number;
+  totalSteps?: number;
+  /** Decoupled (AdamW); chain linears, Air K/V and an untied head only. */
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Global gradient-norm clipping; 0 turns it off. */
+  gradClip?: number;
+  /** 'multi': mean over k = 1..n of the cross-entropy of logits_k; 'full': the full model only. */
+  loss?: 'multi' | 'full';
+  /** Chains 1..K are not updated (0 <= K < n). */
+  freezeChains?: number;
+  threads?: number;
+  /** Starting weights by FORMAT.md name, per chain or whole; a tied model's lm_head is ignored. */
+  init?: { tensors: NamedTensor[] };
+  /** Continue an earlier run exactly (with its exported weights as `init`). */
+  optimizerState?: OptimizerState;
+}
+
+export interface TrainStepResult {
+  /** The objective minimised (multi or full). */
+  loss: number;
+  /** Cross-entropy of logits_k, k = 1..n. */
+  lossPerChain: number[];
+  /** Global norm of the trainable gradients, before clipping. */
+  gradNorm: number;
+  lr: number;
+  /** Steps taken after this one. */
+  step: number;
+}
+
+export interface NativeTrainer {
+  /** One optimiser step; tokens holds batch rows of seqLen + 1 ids (inputs, then next-token targets). */
+  step(tokens: Int32Array, batch: number, seqLen: number): Promise<TrainStepResult>;
+  /** Loss of every sub-model without an update (held-out evaluation). */
+  evaluate(tokens: Int32Array, batch: number, seqLen: number): Promise<{ lossPerChain: number[] }>;
+  /** Gradients of every weight (export names, before clipping) without an update. */
+  computeGradients(tokens: Int32Array, batch: number, seqLen: number): Promise<TrainStepResult & { gradients: NamedTensor[] }>;
+  exportWeights(): NamedTensor[];
+  exportOptimizerState(): OptimizerState;
+  /** The learning rate of the step taken after `step` steps. */
+  lrAt(step: number): number;
+  /** Stops a running step between two layers (it rejects with an AbortError; weights unchanged). */
+  cancel(): void;
+  dispose(): void;
+  readonly steps: number;
+  readonly parameterCount: number;
+  readonly threads: number;
+  readonly busy: boolean;
+  readonly disposed: boolean;
+}
+
 export interface NativeAddon {
   loadModel(plan: LoadPlan, onProgress?: (fraction: number) => void): {
     promise: Promise<NativeModel>;
@@ -75,18 +148,25 @@ export interface NativeAddon {
   Session: new (model: NativeModel, options?: NativeSessionOptions) => NativeSession;
   Sampler: new (options?: SamplerOptions) => NativeSampler;
   systemInfo(): { hardwareThreads: number; kernels?: string; kernelsAvailable?: string[] };
+  Trainer: new (options: TrainerOptions) => NativeTrainer;
 }
 
 let cached: NativeAddon | null = null;
 
-/** Where the built addon lives: beside the sources (tests, tsx) or beside dist/ (built CLI). */
+/**
+ * Where the built addon lives: COLM_ADDON_PATH (the desktop app sets it), beside the sources
+ * (tests, tsx), beside dist/ (built CLI), or, in a packaged app, in app.asar.unpacked: a .node
+ * file cannot be loaded from inside the asar archive.
+ */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const fromEnv = process.env.COLM_ADDON_PATH;
+  const built = resolve(here, '../../../build/native/Release/colm.node');
   return [
     ...(fromEnv ? [fromEnv] : []),
     resolve(here, '../../build/native/Release/colm.node'),
-    resolve(here, '../../../build/native/Release/colm.node'),
+    built,
+    built.replace(/\.asar(?=[\\/])/, '.asar.unpacked'),
   ];
 }
 

@@ -59,6 +59,11 @@ export class Session {
     return this.native.contextSize;
   }
 
+  /** Worker threads the engine uses for this session (resolved: never 0). */
+  get threads(): number {
+    return this.native.threads;
+  }
+
   get tokens(): readonly number[] {
     return this.history;
   }

@@ -1,12 +1,15 @@
-// The engine host process: forked by HostClient, it runs the native engine away from the face
-// (server, Electron main), so a crash in native code takes down only this process. Requests come
-// in as HostRequest messages over the IPC channel; every reply and stream goes out as a HostEvent.
+// The engine host process: started by HostClient (child_process.fork under Node, utilityProcess
+// under Electron), it runs the native engine away from the face (server, Electron main), so a
+// crash in native code takes down only this process. Requests come in as HostRequest messages
+// over the parent channel; every reply and stream goes out as a HostEvent.
 import { EngineService } from './engine-service.js';
+import { parentChannel } from './parent-channel.js';
 import type { ErrorInfo, HostEvent, HostRequest } from './protocol.js';
 
+const parent = parentChannel();
+
 function send(event: HostEvent): void {
-  // The parent may be gone (it exited or killed us); there is nobody left to tell.
-  if (process.connected) process.send!(event);
+  parent.send(event);
 }
 
 function errorInfo(error: unknown): ErrorInfo {
@@ -51,9 +54,13 @@ async function handle(request: HostRequest): Promise<void> {
       // The request is accepted at once; the stream's own events carry the outcome.
       send({ type: 'result', id: request.id, value: null });
       try {
-        const summary = await engine.generate(requestId, request.messages, request.settings, {
-          onBatch: (batch) => send({ type: 'tokens', requestId, batch }),
-        });
+        const summary = await engine.generate(
+          requestId,
+          request.messages,
+          request.settings,
+          { onBatch: (batch) => send({ type: 'tokens', requestId, batch }) },
+          request.text,
+        );
         send({ type: 'done', requestId, summary });
       } catch (error) {
         send({ type: 'generateError', requestId, error: errorInfo(error) });
@@ -63,12 +70,12 @@ async function handle(request: HostRequest): Promise<void> {
   }
 }
 
-process.on('message', (message: HostRequest) => {
+parent.onRequest((message) => {
   handle(message).catch((error: unknown) => send({ type: 'error', id: message.id, error: errorInfo(error) }));
 });
 
 // Without a parent this process has no purpose: leave instead of holding the model mapped.
-process.on('disconnect', () => {
+parent.onDisconnect(() => {
   engine.dispose();
   process.exit(0);
 });

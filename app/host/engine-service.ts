@@ -5,6 +5,7 @@ import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
 import { fitToContext } from './fit-context.js';
 import { describeModel } from './model-info.js';
+import { textPrompt } from './text-prompt.js';
 import type { ChatTurn, GenerationSettings, GenerationSummary, LoadProgressInfo, ModelInfo, TokenBatch } from './protocol.js';
 import { TokenBatcher } from './token-batcher.js';
 
@@ -60,7 +61,7 @@ export class EngineService {
       });
       await this.stopRunning();
       const session = model.createSession({ contextSize: options.contextSize, threads: options.threads });
-      const info = describeModel(model, session.contextSize);
+      const info = describeModel(model, session.contextSize, session.threads);
       this.disposeLoaded();
       this.loaded = { model, session, info };
       return info;
@@ -85,14 +86,17 @@ export class EngineService {
     if (this.earlyStops.size > 64) this.earlyStops.delete(this.earlyStops.values().next().value!);
   }
 
-  /** Generates the assistant's next turn after `messages`. A newer request stops an older one. */
-  async generate(requestId: string, messages: ChatTurn[], settings: GenerationSettings, callbacks: GenerateCallbacks): Promise<GenerationSummary> {
+  /**
+   * Generates the assistant's next turn after `messages`, or, given `text`, continues that text as
+   * it is (no chat template). A newer request stops an older one.
+   */
+  async generate(requestId: string, messages: ChatTurn[], settings: GenerationSettings, callbacks: GenerateCallbacks, text?: string): Promise<GenerationSummary> {
     await this.stopRunning();
     const loaded = this.loaded;
     if (!loaded) throw new Error('no model is loaded: load a checkpoint first');
     const abort = new AbortController();
     if (this.earlyStops.delete(requestId)) abort.abort();
-    const work = this.runGeneration(loaded, messages, settings, callbacks, abort.signal);
+    const work = this.runGeneration(loaded, messages, settings, callbacks, abort.signal, text);
     this.running = { requestId, abort, finished: work.catch(() => undefined) };
     try {
       return await work;
@@ -113,12 +117,14 @@ export class EngineService {
     settings: GenerationSettings,
     callbacks: GenerateCallbacks,
     signal: AbortSignal,
+    text: string | undefined,
   ): Promise<GenerationSummary> {
     const n = model.chainCount;
     const chains = settings.chains === 'auto' ? n : Math.min(n, Math.max(1, Math.round(settings.chains)));
     const contextSize = session.contextSize;
     const reserve = Math.min(settings.maxTokens, Math.floor(contextSize / 4));
-    const { prompt, dropped } = fitToContext(messages, contextSize, reserve, (m) => model.chatPrompt(m));
+    const { prompt, dropped } =
+      text === undefined ? fitToContext(messages, contextSize, reserve, (m) => model.chatPrompt(m)) : { prompt: textPrompt(model, text), dropped: 0 };
     const options: GenerateOptions = {
       chains,
       maxTokens: settings.maxTokens,
@@ -128,7 +134,7 @@ export class EngineService {
       minP: settings.minP,
       repeatPenalty: settings.repeatPenalty,
       seed: settings.seed ?? undefined,
-      stopStrings: prompt.stopStrings,
+      stopStrings: [...prompt.stopStrings, ...(settings.stop ?? [])],
       stopTokens: prompt.stopTokens,
       signal,
     };

@@ -1,12 +1,13 @@
-// The parent's side of the engine host: forks the host process, pairs requests with replies,
+// The parent's side of the engine host: starts the host process, pairs requests with replies,
 // routes token streams, and survives the host's death. When the host dies, whatever was in flight
 // fails with HostCrashedError, a new host is started and the last model is loaded again; the
-// conversation lives in the parent (and the UI), so nothing of it is lost.
-import { fork, type ChildProcess } from 'node:child_process';
+// conversation lives in the parent (and the UI), so nothing of it is lost. How the process is
+// started is injected (host-process.ts): child_process under Node, utilityProcess under Electron.
 import { randomUUID } from 'node:crypto';
 
 import { GenerationStream } from './generation-stream.js';
 import { defaultHostEntry } from './host-entry.js';
+import { forkHost, type HostExit, type HostProcess, type HostSpawner } from './host-process.js';
 import {
   isHostEvent,
   type ChatTurn,
@@ -45,6 +46,8 @@ export class HostError extends Error {
 export interface HostClientOptions {
   entry?: string; // the compiled engine-host.js; default: defaultHostEntry()
   env?: Record<string, string>; // added to this process's environment for the host
+  /** How the host process is started; default: child_process.fork. */
+  spawn?: HostSpawner;
   /** Crashes allowed within `crashWindowMs` before the client gives up restarting. */
   maxCrashes?: number;
   crashWindowMs?: number;
@@ -59,7 +62,7 @@ interface Pending {
 type RequestBody = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, 'id'> : never) : never;
 
 export class HostClient {
-  private child: ChildProcess | null = null;
+  private child: HostProcess | null = null;
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private streams = new Map<string, GenerationStream>();
@@ -127,10 +130,20 @@ export class HostClient {
 
   /** Starts the assistant's next turn; iterate the stream for token batches, await `result` for the end. */
   generate(messages: ChatTurn[], settings: GenerationSettings): GenerationStream {
+    return this.startGeneration(messages, settings, undefined);
+  }
+
+  /** Continues plain `text` as it is, without the chat template (the OpenAI API's /v1/completions). */
+  complete(text: string, settings: GenerationSettings): GenerationStream {
+    return this.startGeneration([], settings, text);
+  }
+
+  private startGeneration(messages: ChatTurn[], settings: GenerationSettings, text: string | undefined): GenerationStream {
     const stream = new GenerationStream(randomUUID(), (id) => this.stop(id));
     this.streams.set(stream.requestId, stream);
+    const body = text === undefined ? { messages, settings } : { messages, settings, text };
     this.ready()
-      .then(() => this.request({ type: 'generate', requestId: stream.requestId, messages, settings }))
+      .then(() => this.request({ type: 'generate', requestId: stream.requestId, ...body }))
       .catch((error: Error) => {
         this.streams.delete(stream.requestId);
         stream.fail(error);
@@ -150,10 +163,10 @@ export class HostClient {
     this.child = null;
     this.setStatus('stopped');
     this.failInFlight(new HostCrashedError('the engine was shut down'));
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exited) return;
     await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.onExit(() => resolve());
+      child.kill();
     });
   }
 
@@ -173,7 +186,6 @@ export class HostClient {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
       child.send({ ...body, id } as HostRequest, (error) => {
-        if (!error) return;
         this.pending.delete(id);
         reject(new HostCrashedError(`could not reach the engine process: ${error.message}`));
       });
@@ -182,28 +194,22 @@ export class HostClient {
 
   private spawn(): Promise<void> {
     this.setStatus(this.restarts > 0 ? 'restarting' : 'starting');
-    const child = fork(this.options.entry ?? defaultHostEntry(), [], {
-      execArgv: [], // not the parent's loaders or inspector flags
-      env: { ...process.env, ...this.options.env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
+    const spawn = this.options.spawn ?? forkHost;
+    const child = spawn(this.options.entry ?? defaultHostEntry(), { ...process.env, ...this.options.env });
     this.child = child;
     const started = new Promise<void>((resolve, reject) => {
-      const onReady = (message: unknown) => {
+      const offReady = child.onMessage((message) => {
         if (isHostEvent(message) && message.type === 'ready') {
-          child.off('message', onReady);
+          offReady();
           resolve();
         }
-      };
-      child.on('message', onReady);
-      child.once('exit', () => reject(new HostCrashedError('the engine process exited while starting')));
+      });
+      child.onExit(() => reject(new HostCrashedError('the engine process exited while starting')));
     });
-    child.on('message', (message) => {
+    child.onMessage((message) => {
       if (child === this.child && isHostEvent(message)) this.onEvent(message);
     });
-    child.on('exit', (code, signal) => this.onExit(child, code, signal));
-    child.on('error', () => undefined); // reported through 'exit'
+    child.onExit((exit) => this.onExit(child, exit));
     return started;
   }
 
@@ -238,7 +244,7 @@ export class HostClient {
     }
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(child: HostProcess, { code, signal }: HostExit): void {
     if (child !== this.child || this.disposed) return;
     this.child = null;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { Model } from '../engine/model.js';
 import type { ModelInfo } from './protocol.js';
 
-export function describeModel(model: Model, contextSize: number): ModelInfo {
+export function describeModel(model: Model, contextSize: number, threads: number): ModelInfo {
   const c = model.config;
   const w = model.widths;
   const native = model.info();
@@ -19,6 +19,7 @@ export function describeModel(model: Model, contextSize: number): ModelInfo {
     layers: c.numHiddenLayers,
     vocabSize: c.vocabSize,
     contextSize,
+    threads,
     dtypes: [...model.dtypes],
     mappedBytes: native.mappedBytes,
     kernels: native.kernels,

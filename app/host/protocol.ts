@@ -25,6 +25,8 @@ export interface GenerationSettings {
   repeatPenalty: number; // 1: off
   seed: number | null; // null: a new random seed per reply
   maxTokens: number;
+  /** Extra strings that end the reply (the OpenAI API's `stop`), on top of the template's own. */
+  stop?: string[];
 }
 
 /** What one chain count of a loaded model is. */
@@ -47,6 +49,7 @@ export interface ModelInfo {
   layers: number;
   vocabSize: number;
   contextSize: number; // the session's context, in tokens
+  threads: number; // the session's worker threads
   dtypes: string[];
   mappedBytes: number;
   kernels: string;
@@ -104,7 +107,8 @@ export type HostRequest =
   | { type: 'loadModel'; id: number; path: string; contextSize?: number; threads?: number }
   | { type: 'unloadModel'; id: number }
   | { type: 'modelInfo'; id: number }
-  | { type: 'generate'; id: number; requestId: string; messages: ChatTurn[]; settings: GenerationSettings }
+  // `text`, when present, is continued as it is, without the chat template (/v1/completions); `messages` is then empty.
+  | { type: 'generate'; id: number; requestId: string; messages: ChatTurn[]; settings: GenerationSettings; text?: string }
   | { type: 'stop'; id: number; requestId: string };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,27 +1,12 @@
 // The HTTP bridge's request and response shapes, shared with the renderer (type-only imports).
 // Streams are Server-Sent Events whose `data` is one JSON object with a `type`.
-import type {
-  ChatRole,
-  ChatTurn,
-  ErrorInfo,
-  FinishReason,
-  GenerationSettings,
-  GenerationSummary,
-  HostStatus,
-  LoadProgressInfo,
-  ModelInfo,
-  TokenBatch,
-  TokenInfo,
-} from '../host/protocol.js';
+import type { ChatTurn, ErrorInfo, GenerationSettings, GenerationSummary, LoadProgressInfo, ModelInfo, TokenBatch } from '../host/protocol.js';
+import type { AppEvent } from '../host/app-state.js';
 
 export type * from '../host/protocol.js';
-
-export interface AppState {
-  model: ModelInfo | null;
-  loading: { name: string; progress: LoadProgressInfo } | null;
-  host: { status: HostStatus; restarts: number; message: string | null };
-  version: string;
-}
+export type { AppState } from '../host/app-state.js';
+export type * from '../library/conversation-types.js';
+export type { LibraryEntry } from '../library/library-types.js';
 
 /** Every failed request answers { error } with a 4xx/5xx status. */
 export interface ApiErrorBody {
@@ -32,6 +17,8 @@ export interface ApiErrorBody {
 
 export interface LoadModelBody {
   path: string;
+  /** The session's context size and threads; absent: the defaults. */
+  options?: { contextSize?: number; threads?: number };
 }
 
 export type LoadEvent =
@@ -57,41 +44,14 @@ export interface StopChatBody {
 }
 
 // --- conversations -----------------------------------------------------------------------------
+// Shapes in app/library/conversation-types.ts. GET /api/conversations/:id/export?format=json|markdown
+// answers a file to save; POST /api/conversations/import takes an exported JSON file's content and
+// answers the Conversation as saved (with a new id).
 
-export interface MessageStats {
-  model: string;
-  finishReason: FinishReason;
-  generatedTokens: number;
-  promptTokens: number;
-  droppedMessages: number;
-  tokensPerSecond: number;
-  prefillMs: number;
-}
-
-export interface StoredMessage {
-  id: string;
-  role: ChatRole;
-  content: string;
-  tokens?: TokenInfo[]; // assistant messages: which chain count made each token
-  stats?: MessageStats;
-  error?: string; // why the reply ended early, if it did
-}
-
-export interface Conversation {
-  id: string;
-  title: string;
-  createdAt: number; // ms since the epoch
-  updatedAt: number;
-  messages: StoredMessage[];
-}
-
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  updatedAt: number;
-  messageCount: number;
-}
+// --- model library -----------------------------------------------------------------------------
+// GET /api/models/library answers LibraryEntry[], most recently loaded first;
+// DELETE /api/models/library/:id forgets one (and deletes the copy of a dropped checkpoint).
 
 // --- server-pushed state -----------------------------------------------------------------------
 
-export type ServerEvent = { type: 'state'; state: AppState } | { type: 'crashed'; message: string };
+export type ServerEvent = AppEvent;

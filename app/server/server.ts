@@ -1,25 +1,31 @@
 // The local HTTP server of browser mode: the built UI and its bridge API (routes.ts), bound to
-// loopback. Requests from other sites are refused: a page elsewhere must not drive the engine
-// or read conversations (Host and Origin are checked, JSON bodies need their content type).
+// loopback, and, when asked for, the OpenAI-compatible API (v1/). Requests from other sites are
+// refused: a page elsewhere must not drive the engine or read conversations (Host and Origin are
+// checked, JSON bodies need their content type).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { AppController } from './app-controller.js';
-import { ConversationStore } from './conversation-store.js';
+import { AppController } from '../host/app-controller.js';
+import { ConversationStore } from '../library/conversation-store.js';
+import { ModelLibrary } from '../library/model-library.js';
 import { HttpError, sendError } from './http-io.js';
 import { matchRoute, type Route } from './router.js';
 import { routeTable } from './routes.js';
 import { serveStatic } from './static-files.js';
 import { UploadStore } from './upload-store.js';
+import { sendOpenAiError } from './v1/openai-error.js';
+import type { OpenAiApiOptions } from './v1/v1-deps.js';
 import type { HostClient } from '../host/host-client.js';
 
 export interface ServerOptions {
-  host: string; // address to bind, normally 127.0.0.1
+  host?: string; // address to bind; default 127.0.0.1 (loopback only)
   port: number; // 0: any free port
-  dataDir: string; // conversations/ and models/ live here
+  dataDir: string; // conversations/, models/ and library.json live here
   rendererDir: string; // the built UI
   hostClient: HostClient;
   version: string;
+  /** The OpenAI-compatible API under /v1 (and /health); absent: off, as in the desktop app. */
+  openAi?: OpenAiApiOptions;
 }
 
 export interface RunningServer {
@@ -45,17 +51,31 @@ function checkCaller(req: IncomingMessage, boundHost: string): void {
   if (origin !== undefined && origin !== `http://${hostHeader}`) throw new HttpError(403, `requests from ${origin} are not allowed`, 'Forbidden');
 }
 
+/** Paths whose errors are answered in OpenAI's shape, which is what their clients read. */
+function isOpenAiPath(path: string): boolean {
+  return path === '/v1' || path.startsWith('/v1/') || path === '/health';
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const controller = new AppController(options.hostClient, options.version);
-  const routes: Route[] = routeTable({
-    controller,
-    conversations: new ConversationStore(options.dataDir),
-    uploads: new UploadStore(options.dataDir),
+  const bindHost = options.host ?? '127.0.0.1';
+  const library = new ModelLibrary(options.dataDir);
+  const controller = new AppController(options.hostClient, options.version, {
+    // The library is a convenience: a failed write must not fail the load that prompted it.
+    onLoaded: (model) => void library.record(model).catch(() => undefined),
   });
+  const routes: Route[] = routeTable(
+    {
+      controller,
+      conversations: new ConversationStore(options.dataDir),
+      uploads: new UploadStore(options.dataDir),
+      library,
+    },
+    options.openAi,
+  );
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    checkCaller(req, options.host);
+    checkCaller(req, bindHost);
     const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
     if (match && 'route' in match) {
       await match.route.handler({ req, res, url, params: match.params });
@@ -65,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.setHeader('allow', match.methodNotAllowed.join(', '));
       throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`, 'MethodNotAllowed');
     }
+    if (!options.openAi && isOpenAiPath(url.pathname)) throw new HttpError(404, 'the OpenAI-compatible API is off (colm serve turns it on)', 'NotFound');
     if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/v1/')) throw new HttpError(404, `no such endpoint: ${url.pathname}`, 'NotFound');
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not allowed here`, 'MethodNotAllowed');
     await serveStatic(options.rendererDir, req, res, url);
@@ -74,7 +95,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     handle(req, res).catch((error: unknown) => {
       // Drain what the client still sends so it reads our answer instead of a reset.
       req.resume();
-      sendError(res, error);
+      if (isOpenAiPath(new URL(req.url ?? '/', 'http://localhost').pathname)) sendOpenAiError(req, res, error);
+      else sendError(res, error);
     });
   });
   // Streams (SSE, uploads of large checkpoints) stay open far longer than Node's defaults allow.
@@ -83,13 +105,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(options.port, bindHost, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const shownHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   return {
     url: `http://${shownHost}:${port}`,
     port,

@@ -1,108 +1,31 @@
-// Checks of untrusted request bodies. Each failure is an HttpError 400 that names the field and
-// what it must be, so the UI (or a script) can say exactly what was wrong.
-import type { ChatRequestBody, Conversation, StoredMessage } from './api-types.js';
-import type { ChatRole, ChatTurn, GenerationSettings, TokenInfo } from '../host/protocol.js';
-import { DEFAULT_SETTINGS } from './default-settings.js';
+// The shared input checks (app/library/validate.ts) as the server needs them: a broken rule is an
+// HttpError 400 that names the field, answered as { error } while the server goes on.
+import type { ChatRequestBody, Conversation } from './api-types.js';
+import type { GenerationSettings } from '../host/protocol.js';
+import { InputError } from '../library/input-error.js';
+import * as checks from '../library/validate.js';
 import { HttpError } from './http-io.js';
 
-type Json = Record<string, unknown>;
+export type { LoadOptions } from '../library/validate.js';
 
-const ROLES: readonly ChatRole[] = ['system', 'user', 'assistant'];
-const MAX_TEXT = 1_000_000;
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-function bad(message: string): never {
-  throw new HttpError(400, message);
-}
-
-export function expectObject(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(`${what} must be a JSON object`);
-  return value as Json;
-}
-
-export function expectString(value: unknown, what: string, maxLength = MAX_TEXT): string {
-  if (typeof value !== 'string') bad(`${what} must be a string`);
-  if (value.length > maxLength) bad(`${what} is longer than ${maxLength} characters`);
-  return value;
-}
-
-export function expectId(value: unknown, what: string): string {
-  const id = expectString(value, what, 64);
-  if (!ID_PATTERN.test(id)) bad(`${what} must be 1 to 64 letters, digits, "-" or "_"`);
-  return id;
-}
-
-function expectNumber(value: unknown, what: string, min: number, max: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) bad(`${what} must be a number`);
-  if (integer && !Number.isInteger(value)) bad(`${what} must be an integer`);
-  if (value < min || value > max) bad(`${what} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function expectRole(value: unknown, what: string): ChatRole {
-  if (!ROLES.includes(value as ChatRole)) bad(`${what} must be one of ${ROLES.join(', ')}`);
-  return value as ChatRole;
-}
-
-/** Settings may be partial; missing fields take the defaults. */
-export function parseSettings(value: unknown): GenerationSettings {
-  if (value === undefined) return { ...DEFAULT_SETTINGS };
-  const o = expectObject(value, 'settings');
-  const s: GenerationSettings = { ...DEFAULT_SETTINGS };
-  if (o.chains !== undefined) s.chains = o.chains === 'auto' ? 'auto' : expectNumber(o.chains, 'settings.chains', 1, 1024, true);
-  if (o.temperature !== undefined) s.temperature = expectNumber(o.temperature, 'settings.temperature', 0, 100);
-  if (o.topK !== undefined) s.topK = expectNumber(o.topK, 'settings.topK', 0, 1_000_000, true);
-  if (o.topP !== undefined) s.topP = expectNumber(o.topP, 'settings.topP', 0, 1);
-  if (o.minP !== undefined) s.minP = expectNumber(o.minP, 'settings.minP', 0, 1);
-  if (o.repeatPenalty !== undefined) s.repeatPenalty = expectNumber(o.repeatPenalty, 'settings.repeatPenalty', 0.01, 100);
-  if (o.seed !== undefined) s.seed = o.seed === null ? null : expectNumber(o.seed, 'settings.seed', 0, 2 ** 32 - 1, true);
-  if (o.maxTokens !== undefined) s.maxTokens = expectNumber(o.maxTokens, 'settings.maxTokens', 1, 1 << 20, true);
-  return s;
-}
-
-export function parseChatRequest(value: unknown): ChatRequestBody {
-  const o = expectObject(value, 'the request body');
-  if (!Array.isArray(o.messages) || o.messages.length === 0) bad('messages must be a non-empty array');
-  const messages: ChatTurn[] = o.messages.map((m, i) => {
-    const msg = expectObject(m, `messages[${i}]`);
-    return { role: expectRole(msg.role, `messages[${i}].role`), content: expectString(msg.content, `messages[${i}].content`) };
-  });
-  if (messages[messages.length - 1]!.role !== 'user') bad('the last message must be the user\'s');
-  return { messages, settings: parseSettings(o.settings) };
-}
-
-function parseTokens(value: unknown, what: string): TokenInfo[] {
-  if (!Array.isArray(value)) bad(`${what} must be an array`);
-  return value.map((t, i) => {
-    const o = expectObject(t, `${what}[${i}]`);
-    return { chains: expectNumber(o.chains, `${what}[${i}].chains`, 0, 1024, true), text: expectString(o.text, `${what}[${i}].text`) };
-  });
-}
-
-function parseMessage(value: unknown, what: string): StoredMessage {
-  const o = expectObject(value, what);
-  const message: StoredMessage = {
-    id: expectId(o.id, `${what}.id`),
-    role: expectRole(o.role, `${what}.role`),
-    content: expectString(o.content, `${what}.content`),
-  };
-  if (o.tokens !== undefined) message.tokens = parseTokens(o.tokens, `${what}.tokens`);
-  // Stats are for display only: kept as given once they are an object.
-  if (o.stats !== undefined) message.stats = expectObject(o.stats, `${what}.stats`) as unknown as StoredMessage['stats'];
-  if (o.error !== undefined) message.error = expectString(o.error, `${what}.error`, 10_000);
-  return message;
-}
-
-export function parseConversation(value: unknown, id: string): Conversation {
-  const o = expectObject(value, 'the conversation');
-  if (o.id !== undefined && o.id !== id) bad(`the conversation's id "${String(o.id)}" does not match the URL's "${id}"`);
-  if (!Array.isArray(o.messages)) bad('messages must be an array');
-  const now = Date.now();
-  return {
-    id,
-    title: expectString(o.title ?? 'New chat', 'title', 500),
-    createdAt: o.createdAt === undefined ? now : expectNumber(o.createdAt, 'createdAt', 0, 1e15, true),
-    updatedAt: o.updatedAt === undefined ? now : expectNumber(o.updatedAt, 'updatedAt', 0, 1e15, true),
-    messages: o.messages.map((m, i) => parseMessage(m, `messages[${i}]`)),
+/** `check` with its InputErrors turned into HttpError 400s. */
+export function asHttp<A extends unknown[], R>(check: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    try {
+      return check(...args);
+    } catch (error) {
+      if (error instanceof InputError) throw new HttpError(400, error.message);
+      throw error;
+    }
   };
 }
+
+export const expectObject: (value: unknown, what: string) => Record<string, unknown> = asHttp(checks.expectObject);
+export const expectString: (value: unknown, what: string, maxLength?: number) => string = asHttp(checks.expectString);
+export const expectId: (value: unknown, what: string) => string = asHttp(checks.expectId);
+export const expectNumber: (value: unknown, what: string, min: number, max: number, integer?: boolean) => number = asHttp(checks.expectNumber);
+export const expectPath: (value: unknown, what: string) => string = asHttp(checks.expectPath);
+export const parseSettings: (value: unknown) => GenerationSettings = asHttp(checks.parseSettings);
+export const parseLoadOptions: (value: unknown) => checks.LoadOptions = asHttp(checks.parseLoadOptions);
+export const parseChatRequest: (value: unknown) => ChatRequestBody = asHttp(checks.parseChatRequest);
+export const parseConversation: (value: unknown, id: string) => Conversation = asHttp(checks.parseConversation);

@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   colm_addon::RegisterSession(env, exports);
   colm_addon::RegisterSampler(env, exports);
   colm_addon::RegisterSystem(env, exports);
+  colm_addon::RegisterTrainer(env, exports);
   return exports;
 }
 

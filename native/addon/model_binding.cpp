@@ -16,6 +16,7 @@ colm::DType ParseDType(Napi::Env env, const std::string& s) {
   if (s == "F32") return colm::DType::F32;
   if (s == "F16") return colm::DType::F16;
   if (s == "BF16") return colm::DType::BF16;
+  if (s == "I8") return colm::DType::I8;  // a Q8_0 .qweight (docs/FORMAT-Q8.md)
   throw Napi::TypeError::New(env, "unknown dtype " + s);
 }
 
@@ -42,6 +43,14 @@ colm::ModelSpec ParseSpec(const Napi::Object& plan) {
   mc.rms_norm_eps = float(GetNumber(c, "rmsNormEps", "config"));
   mc.rope_theta = float(GetNumber(c, "ropeTheta", "config"));
   mc.tie_word_embeddings = GetBool(c, "tieWordEmbeddings", "config", false);
+  // colm_quantization, as app/checkpoint/config.ts checked it: {format: "q8_0", blockSize: 32}.
+  Napi::Value quant = c.Get("quantization");
+  if (quant.IsObject()) {
+    Napi::Object q = quant.As<Napi::Object>();
+    if (GetString(q, "format", "quantization") != "q8_0")
+      throw Napi::TypeError::New(env, "config.quantization.format must be \"q8_0\"");
+    mc.q8_block_size = int32_t(GetInteger(q, "blockSize", "quantization"));
+  }
   Napi::Value rs = c.Get("ropeScaling");
   if (rs.IsObject()) {
     Napi::Object r = rs.As<Napi::Object>();

@@ -37,9 +37,10 @@ class Binder {
 
   bool has(const std::string& name) const { return by_name_.count(name) != 0; }
 
-  // A whole matrix (rows, cols), as stored.
+  // A whole float matrix (rows, cols), as stored.
   WeightView matrix(const std::string& name, int64_t rows, int64_t cols) {
     const TensorSpec& t = find(name);
+    require_float(t);
     if (t.shape.size() != 2 || t.shape[0] != rows || t.shape[1] != cols)
       fail(t, "shape " + shape_text(t.shape) + " but the config implies " +
                   shape_text({rows, cols}));
@@ -55,6 +56,7 @@ class Binder {
   // A (D) vector widened to float32.
   std::vector<float> vector(const std::string& name, int64_t n) {
     const TensorSpec& t = find(name);
+    require_float(t);
     if (t.shape.size() != 1 || t.shape[0] != n)
       fail(t, "shape " + shape_text(t.shape) + " but the config implies " + shape_text({n}));
     std::vector<float> out(static_cast<size_t>(n));
@@ -62,12 +64,66 @@ class Binder {
     return out;
   }
 
+  // A Q8_0 matrix (rows, cols) from the pair base.qweight (I8, [rows, cols]) and base.qscale
+  // (F16 or F32, [rows, ceil(cols / 32)]), docs/FORMAT-Q8.md.
+  WeightView quantized(const std::string& base, int64_t rows, int64_t cols) {
+    const TensorSpec& q = find(base + ".qweight");
+    if (q.dtype != DType::I8) fail(q, std::string("dtype ") + dtype_name(q.dtype) + " but a .qweight must be I8");
+    if (q.shape.size() != 2 || q.shape[0] != rows || q.shape[1] != cols)
+      fail(q, "shape " + shape_text(q.shape) + " but the config implies " + shape_text({rows, cols}));
+    const TensorSpec& s = find(base + ".qscale");
+    if (s.dtype != DType::F16 && s.dtype != DType::F32)
+      fail(s, std::string("dtype ") + dtype_name(s.dtype) + " but a .qscale must be F16 or F32");
+    const int64_t blocks = q8_blocks(cols);
+    if (s.shape.size() != 2 || s.shape[0] != rows || s.shape[1] != blocks)
+      fail(s, "shape " + shape_text(s.shape) + " but " + std::to_string(rows) + " rows of " + std::to_string(cols) +
+                  " columns in blocks of 32 need " + shape_text({rows, blocks}));
+    WeightView w;
+    w.data = data_of(q);
+    w.dtype = DType::Q8_0;
+    w.rows = int32_t(rows);
+    w.cols = int32_t(cols);
+    w.ld = cols;
+    w.scales = data_of(s);
+    w.scale_dtype = s.dtype;
+    w.scales_ld = blocks;
+    return w;
+  }
+
+  // A chain linear of a q8_0 checkpoint: per chain X.chains.{i}.qweight/.qscale, or, only
+  // when n = 1, X.qweight/.qscale of the whole matrix.
+  ChainLinear quantized_chain_linear(const std::string& prefix, const std::vector<int32_t>& out_cum,
+                                     const std::vector<int32_t>& in_cum) {
+    const size_t n = out_cum.size() - 1;
+    if (has(prefix + ".weight") || has(prefix + ".chains.0.weight"))
+      throw Error("tensor \"" + prefix + (has(prefix + ".weight") ? ".weight" : ".chains.0.weight") +
+                  "\" is a float chain linear, but colm_quantization q8_0 asks every chain linear to be stored as "
+                  ".qweight and .qscale");
+    ChainLinear lin;
+    if (n == 1) {
+      lin.blocks.push_back({quantized(prefix, out_cum[1], in_cum[1]), 0});
+      return lin;
+    }
+    if (has(prefix + ".qweight"))
+      throw Error("tensor \"" + prefix + ".qweight\" stores a chain linear whole, which a q8_0 checkpoint allows only "
+                  "when n = 1; store " + prefix + ".chains.{i}.qweight per chain");
+    for (size_t i = 0; i < n; ++i) {
+      const std::string base = prefix + ".chains." + std::to_string(i);
+      lin.blocks.push_back({quantized(base, out_cum[i + 1] - out_cum[i], in_cum[i + 1]), out_cum[i]});
+    }
+    return lin;
+  }
+
   // A chain linear: out_cum / in_cum are cumulative widths over the chains (n+1 entries).
   ChainLinear chain_linear(const std::string& prefix, const std::vector<int32_t>& out_cum,
                            const std::vector<int32_t>& in_cum) {
+    if (spec_.config.q8_block_size != 0) return quantized_chain_linear(prefix, out_cum, in_cum);
     const size_t n = out_cum.size() - 1;
     const int64_t d_out = out_cum[n], d_in = in_cum[n];
     ChainLinear lin;
+    if (has(prefix + ".qweight") || has(prefix + ".chains.0.qweight"))
+      throw Error("tensor \"" + prefix + (has(prefix + ".qweight") ? ".qweight" : ".chains.0.qweight") +
+                  "\" is quantized, but the config has no colm_quantization (docs/FORMAT-Q8.md)");
     const std::string whole = prefix + ".weight";
     if (has(whole)) {
       if (has(prefix + ".chains.0.weight"))
@@ -124,6 +180,12 @@ class Binder {
     if (it == by_name_.end()) throw Error("tensor \"" + name + "\" is missing");
     used_.insert(name);
     return *it->second;
+  }
+
+  // Embeddings, norms, the LM head, Air's K/V and float chain linears are read as floats.
+  void require_float(const TensorSpec& t) const {
+    if (!dtype_is_float(t.dtype))
+      fail(t, std::string("dtype ") + dtype_name(t.dtype) + " but this tensor must be F32, F16 or BF16");
   }
 
   [[noreturn]] void fail(const TensorSpec& t, const std::string& rule) const {
@@ -209,6 +271,8 @@ std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progr
   m.layout = ChainLayout::from_config(spec.config);
   const ModelConfig& c = m.config;
   const ChainLayout& l = m.layout;
+  if (c.q8_block_size != 0 && c.q8_block_size != kQ8Block)
+    throw Error("colm_quantization.block_size " + std::to_string(c.q8_block_size) + " is not supported (q8_0 uses 32)");
   const int32_t D = c.hidden_size, hd = c.head_dim;
 
   Binder bind(spec, m, progress, cancel);

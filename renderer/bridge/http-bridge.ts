@@ -12,11 +12,15 @@ import {
   type ChatRequestBody,
   type Conversation,
   type ConversationSummary,
+  type ExportFormat,
+  type ExportOutcome,
   type GenerationSummary,
+  type LibraryEntry,
   type LoadEvent,
   type LoadProgressInfo,
   type ModelInfo,
   type ServerEvent,
+  type SessionOptions,
   type UploadFile,
 } from './types.js';
 
@@ -28,6 +32,27 @@ async function failure(response: Response): Promise<BridgeError> {
     /* not JSON */
   }
   return new BridgeError({ name: 'HttpError', message: `${response.status} ${response.statusText}` });
+}
+
+/** The file name a download answer suggests (RFC 6266/5987), or `fallback`. */
+export function downloadName(disposition: string | null, fallback: string): string {
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? '');
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded[1]!.trim());
+    } catch {
+      /* fall through to the plain name */
+    }
+  }
+  return /filename="([^"]+)"/i.exec(disposition ?? '')?.[1] ?? fallback;
+}
+
+/** Session options as upload query parameters (only those that are set). */
+function sessionQuery(options: SessionOptions | undefined): string {
+  let query = '';
+  if (options?.contextSize !== undefined) query += `&contextSize=${options.contextSize}`;
+  if (options?.threads !== undefined) query += `&threads=${options.threads}`;
+  return query;
 }
 
 function randomId(): string {
@@ -63,12 +88,12 @@ export class HttpBridge implements Bridge {
     return () => source.close();
   }
 
-  async loadModelFromPath(path: string, onProgress: (progress: LoadProgressInfo) => void): Promise<ModelInfo> {
-    const response = await this.post('/api/models/load', { path });
+  async loadModelFromPath(path: string, onProgress: (progress: LoadProgressInfo) => void, options?: SessionOptions): Promise<ModelInfo> {
+    const response = await this.post('/api/models/load', { path, options });
     return this.followLoad(response, onProgress);
   }
 
-  async uploadModel(files: UploadFile[], onProgress: (progress: LoadProgressInfo) => void): Promise<ModelInfo> {
+  async uploadModel(files: UploadFile[], onProgress: (progress: LoadProgressInfo) => void, options?: SessionOptions): Promise<ModelInfo> {
     if (files.length === 0) throw new BridgeError({ name: 'BadRequest', message: 'no files to load' });
     const upload = randomId();
     const total = files.reduce((sum, f) => sum + f.file.size, 0) || 1;
@@ -76,7 +101,7 @@ export class HttpBridge implements Bridge {
     for (let i = 0; i < files.length; i++) {
       const { file, path } = files[i]!;
       const last = i === files.length - 1;
-      const query = `upload=${upload}&path=${encodeURIComponent(path)}${last ? '&last=1' : ''}`;
+      const query = `upload=${upload}&path=${encodeURIComponent(path)}${last ? `&last=1${sessionQuery(options)}` : ''}`;
       const before = sent;
       const response = await this.sendFile(`/api/models/upload?${query}`, file, (loaded) =>
         onProgress({ stage: 'uploading', fraction: Math.min(1, (before + loaded) / total) }),
@@ -158,6 +183,41 @@ export class HttpBridge implements Bridge {
 
   async deleteConversation(id: string): Promise<void> {
     const response = await fetch(`${this.base}/api/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (!response.ok && response.status !== 404) throw await failure(response);
+  }
+
+  async exportConversation(id: string, format: ExportFormat): Promise<ExportOutcome> {
+    const response = await fetch(`${this.base}/api/conversations/${encodeURIComponent(id)}/export?format=${format}`);
+    if (!response.ok) throw await failure(response);
+    const name = downloadName(response.headers.get('content-disposition'), format === 'json' ? 'conversation.json' : 'conversation.md');
+    // The browser saves it as a download: the page cannot choose where files go, and should not.
+    const url = URL.createObjectURL(await response.blob());
+    try {
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = name;
+      link.hidden = true;
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } finally {
+      setTimeout(() => URL.revokeObjectURL(url), 10_000); // after the download has read it
+    }
+    return { saved: true, where: name };
+  }
+
+  async importConversation(data: unknown): Promise<Conversation> {
+    const response = await this.post('/api/conversations/import', data);
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as Conversation;
+  }
+
+  listLibrary(): Promise<LibraryEntry[]> {
+    return this.json('/api/models/library');
+  }
+
+  async removeFromLibrary(id: string): Promise<void> {
+    const response = await fetch(`${this.base}/api/models/library/${encodeURIComponent(id)}`, { method: 'DELETE' });
     if (!response.ok && response.status !== 404) throw await failure(response);
   }
 }

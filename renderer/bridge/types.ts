@@ -1,5 +1,5 @@
 // The renderer's one door to the rest of the app. Browser mode implements it over HTTP and SSE
-// (http-bridge.ts); the Electron shell will implement it over IPC. Nothing in the UI knows which.
+// (http-bridge.ts); the Electron shell over IPC (ipc-bridge.ts). Nothing in the UI knows which.
 // Shapes come from the server's API types: type-only imports, no code from app/.
 import type {
   AppState,
@@ -7,7 +7,9 @@ import type {
   Conversation,
   ConversationSummary,
   ErrorInfo,
+  ExportFormat,
   GenerationSummary,
+  LibraryEntry,
   LoadProgressInfo,
   ModelInfo,
   ServerEvent,
@@ -35,14 +37,25 @@ export class BridgeError extends Error {
   }
 }
 
+/** How the engine runs a model: its session's context and threads; absent: the defaults. */
+export interface SessionOptions {
+  contextSize?: number;
+  threads?: number;
+}
+
+export interface ExportOutcome {
+  saved: boolean; // false: the user cancelled
+  where?: string; // the file's path (desktop) or name (browser download)
+}
+
 export interface Bridge {
   getState(): Promise<AppState>;
   /** Pushed state changes; returns the unsubscribe function. */
   subscribe(listener: (event: ServerEvent) => void): () => void;
 
-  loadModelFromPath(path: string, onProgress: (progress: LoadProgressInfo) => void): Promise<ModelInfo>;
-  /** Sends dropped or picked files (one checkpoint file, or a folder's files) and loads them. */
-  uploadModel(files: UploadFile[], onProgress: (progress: LoadProgressInfo) => void): Promise<ModelInfo>;
+  loadModelFromPath(path: string, onProgress: (progress: LoadProgressInfo) => void, options?: SessionOptions): Promise<ModelInfo>;
+  /** Loads dropped or picked files (one checkpoint file, or a folder's files). */
+  uploadModel(files: UploadFile[], onProgress: (progress: LoadProgressInfo) => void, options?: SessionOptions): Promise<ModelInfo>;
 
   /** Streams the next assistant turn; resolves when it ends (stopped turns end with 'abort'). */
   chat(request: ChatRequestBody, handlers: ChatHandlers, signal?: AbortSignal): Promise<GenerationSummary>;
@@ -52,4 +65,12 @@ export interface Bridge {
   getConversation(id: string): Promise<Conversation | null>;
   saveConversation(conversation: Conversation): Promise<void>;
   deleteConversation(id: string): Promise<void>;
+  /** Saves the stored conversation as a file: a download in a browser, a save dialog on the desktop. */
+  exportConversation(id: string, format: ExportFormat): Promise<ExportOutcome>;
+  /** Stores an exported JSON file's content as a new conversation and answers it. */
+  importConversation(data: unknown): Promise<Conversation>;
+
+  /** Models loaded before, most recent first. */
+  listLibrary(): Promise<LibraryEntry[]>;
+  removeFromLibrary(id: string): Promise<void>;
 }

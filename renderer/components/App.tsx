@@ -7,7 +7,7 @@ import { useModel, useStores } from '../state/store-context.js';
 import { Composer } from './Composer.js';
 import { formatBytes, formatCount } from './format.js';
 import { MessageList } from './MessageList.js';
-import { ChatError, CrashNotice, LoadErrorPanel, LoadProgress } from './Notices.js';
+import { ChatError, ChatNotice, CrashNotice, LoadErrorPanel, LoadProgress } from './Notices.js';
 import { OpenButtons } from './OpenButtons.js';
 import { SettingsPanel } from './SettingsPanel.js';
 import { Sidebar } from './Sidebar.js';
@@ -60,6 +60,7 @@ export function App() {
           <LoadProgress />
           <LoadErrorPanel />
           <ChatError />
+          <ChatNotice />
           <MessageList />
           <Composer />
         </main>

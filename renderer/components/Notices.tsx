@@ -54,6 +54,20 @@ export function CrashNotice() {
   );
 }
 
+export function ChatNotice() {
+  const { chat } = useStores();
+  const notice = useChat((s) => s.notice);
+  if (!notice) return null;
+  return (
+    <div className="notice notice-info" role="status" aria-label="Chat notice">
+      <span>{notice}</span>
+      <button type="button" className="small-button" aria-label="Dismiss notice" onClick={() => chat.getState().dismissNotice()}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 export function ChatError() {
   const { chat } = useStores();
   const error = useChat((s) => s.error);

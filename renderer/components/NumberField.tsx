@@ -10,11 +10,12 @@ export interface NumberFieldProps {
   step: number;
   integer?: boolean;
   allowEmpty?: boolean; // empty means null (e.g. a random seed)
+  placeholder?: string; // what empty means; default 'random'
   hint?: string;
   onChange(value: number | null): void;
 }
 
-export function NumberField({ label, value, min, max, step, integer, allowEmpty, hint, onChange }: NumberFieldProps) {
+export function NumberField({ label, value, min, max, step, integer, allowEmpty, placeholder, hint, onChange }: NumberFieldProps) {
   const [draft, setDraft] = useState(value === null ? '' : String(value));
   useEffect(() => setDraft(value === null ? '' : String(value)), [value]);
   const parse = (text: string): number | null | undefined => {
@@ -35,7 +36,7 @@ export function NumberField({ label, value, min, max, step, integer, allowEmpty,
         min={min}
         max={max}
         step={step}
-        placeholder={allowEmpty ? 'random' : undefined}
+        placeholder={allowEmpty ? (placeholder ?? 'random') : undefined}
         onChange={(e) => {
           setDraft(e.target.value);
           const parsed = parse(e.target.value);

@@ -1,6 +1,8 @@
-// Settings of the loaded model: chain count, sampling, reply length and the system prompt.
+// Settings of the loaded model: chain count, sampling, reply length, the system prompt, and how
+// the engine runs it (context size, threads).
 import { useModel, useSettings, useStores } from '../state/store-context.js';
 import { ChainSelector } from './ChainSelector.js';
+import { EngineSettings } from './EngineSettings.js';
 import { NumberField } from './NumberField.js';
 
 export function SettingsPanel() {
@@ -28,6 +30,7 @@ export function SettingsPanel() {
         <span className="field-label">System prompt</span>
         <textarea aria-label="System prompt" rows={4} value={systemPrompt} onChange={(e) => settings.getState().setSystemPrompt(e.target.value)} />
       </label>
+      <EngineSettings model={model} />
       <button type="button" className="small-button" aria-label="Reset settings" onClick={() => settings.getState().reset()}>
         Reset to defaults
       </button>

@@ -1,5 +1,8 @@
-// The conversations kept on disk, newest first, and a button for a new chat.
+// The conversations kept on disk, newest first, a button for a new chat, export and import of
+// the open one, and the model library below.
 import { useChat, useStores } from '../state/store-context.js';
+import { ConversationTools } from './ConversationTools.js';
+import { LibraryPanel } from './LibraryPanel.js';
 
 export function Sidebar() {
   const { chat } = useStores();
@@ -7,27 +10,31 @@ export function Sidebar() {
   const currentId = useChat((s) => s.current.id);
 
   return (
-    <nav className="sidebar" aria-label="Conversations">
-      <button type="button" className="primary-button new-chat" aria-label="New chat" onClick={() => void chat.getState().newChat()}>
-        + New chat
-      </button>
-      <ul className="conversation-list">
-        {conversations.map((c) => (
-          <li key={c.id} className={c.id === currentId ? 'current' : undefined}>
-            <button
-              type="button"
-              className="conversation-button"
-              aria-current={c.id === currentId ? 'true' : undefined}
-              onClick={() => void chat.getState().select(c.id)}
-            >
-              {c.title}
-            </button>
-            <button type="button" className="icon-button" aria-label={`Delete conversation ${c.title}`} onClick={() => void chat.getState().remove(c.id)}>
-              ×
-            </button>
-          </li>
-        ))}
-      </ul>
-    </nav>
+    <div className="sidebar">
+      <nav aria-label="Conversations">
+        <button type="button" className="primary-button new-chat" aria-label="New chat" onClick={() => void chat.getState().newChat()}>
+          + New chat
+        </button>
+        <ConversationTools />
+        <ul className="conversation-list">
+          {conversations.map((c) => (
+            <li key={c.id} className={c.id === currentId ? 'current' : undefined}>
+              <button
+                type="button"
+                className="conversation-button"
+                aria-current={c.id === currentId ? 'true' : undefined}
+                onClick={() => void chat.getState().select(c.id)}
+              >
+                {c.title}
+              </button>
+              <button type="button" className="icon-button" aria-label={`Delete conversation ${c.title}`} onClick={() => void chat.getState().remove(c.id)}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <LibraryPanel />
+    </div>
   );
 }

@@ -1,14 +1,14 @@
-// Browser mode's entry: the HTTP bridge to `colm serve`, the stores, and the window.
+// The window's entry: the bridge (IPC in the desktop app, HTTP in browser mode), the stores, the UI.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { HttpBridge } from '../bridge/http-bridge.js';
+import { pickBridge } from '../bridge/pick-bridge.js';
 import { App } from '../components/App.js';
 import { createAppStores } from '../state/app-stores.js';
 import { StoresProvider } from '../state/store-context.js';
 import '../styles/app.css';
 
-const stores = createAppStores(new HttpBridge());
+const stores = createAppStores(pickBridge(window));
 void stores.start();
 
 createRoot(document.getElementById('root')!).render(

@@ -8,6 +8,7 @@ import type {
   ChatTurn,
   Conversation,
   ConversationSummary,
+  ExportFormat,
   GenerationSettings,
   GenerationSummary,
   StoredMessage,
@@ -33,6 +34,8 @@ export interface ChatState {
   streaming: { messageId: string; requestId: string | null } | null;
   live: LiveStats | null;
   error: string | null;
+  /** A short confirmation (an export saved, an import done); cleared when dismissed. */
+  notice: string | null;
   init(): Promise<void>;
   newChat(): Promise<void>;
   select(id: string): Promise<void>;
@@ -41,7 +44,12 @@ export interface ChatState {
   stop(): Promise<void>;
   regenerate(messageId: string): Promise<void>;
   editMessage(messageId: string, text: string): Promise<void>;
+  /** Saves the current conversation as a file (JSON imports back; Markdown is for reading). */
+  exportCurrent(format: ExportFormat): Promise<void>;
+  /** Reads an exported JSON file and opens it as a new conversation. */
+  importFile(file: Blob): Promise<void>;
   dismissError(): void;
+  dismissNotice(): void;
 }
 
 export type ChatStore = StoreApi<ChatState>;
@@ -195,6 +203,7 @@ export function createChatStore(deps: ChatStoreDeps): ChatStore {
       streaming: null,
       live: null,
       error: null,
+      notice: null,
 
       async init() {
         try {
@@ -288,8 +297,52 @@ export function createChatStore(deps: ChatStoreDeps): ChatStore {
         });
       },
 
+      async exportCurrent(format) {
+        const current = get().current;
+        if (current.messages.length === 0) {
+          set({ error: 'there is nothing to export yet: this conversation has no messages' });
+          return;
+        }
+        try {
+          // The file is made from what is on disk: wait for a reply being saved first.
+          await running;
+          const outcome = await bridge.exportConversation(current.id, format);
+          if (outcome.saved) set({ notice: `Exported "${current.title}"${outcome.where ? ` to ${outcome.where}` : ''}`, error: null });
+        } catch (error) {
+          set({ error: `could not export the conversation: ${(error as Error).message}` });
+        }
+      },
+
+      async importFile(file) {
+        let data: unknown;
+        try {
+          data = JSON.parse(await file.text());
+        } catch (error) {
+          set({ error: `could not import: the file is not JSON (${(error as Error).message})` });
+          return;
+        }
+        try {
+          const conversation = await bridge.importConversation(data);
+          await finishStreaming();
+          set({
+            conversations: [summaryOf(conversation), ...get().conversations.filter((c) => c.id !== conversation.id)],
+            current: conversation,
+            live: null,
+            error: null,
+            notice: `Imported "${conversation.title}"`,
+          });
+          remember(conversation.id);
+        } catch (error) {
+          set({ error: `could not import: ${(error as Error).message}` });
+        }
+      },
+
       dismissError() {
         set({ error: null });
+      },
+
+      dismissNotice() {
+        set({ notice: null });
       },
     };
   });

@@ -14,3 +14,11 @@ export const DEFAULT_GENERATION: Readonly<GenerationSettings> = {
 };
 
 export const DEFAULT_SYSTEM_PROMPT = '';
+
+/** How the engine runs a model; null: let it choose (the model's context, a thread per core). */
+export interface SessionSettings {
+  contextSize: number | null;
+  threads: number | null;
+}
+
+export const DEFAULT_SESSION: Readonly<SessionSettings> = { contextSize: null, threads: null };

@@ -3,7 +3,7 @@
 // (subscribe), so a model loaded by the command line or another window shows up here too.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
-import type { AppState, Bridge, HostStatus, LoadProgressInfo, ModelInfo, ServerEvent, UploadFile } from '../bridge/types.js';
+import type { AppState, Bridge, HostStatus, LoadProgressInfo, ModelInfo, ServerEvent, SessionOptions, UploadFile } from '../bridge/types.js';
 
 export interface LoadingState {
   name: string;
@@ -27,6 +27,8 @@ export interface ModelState {
   init(): Promise<void>;
   loadFiles(files: UploadFile[]): Promise<boolean>;
   loadPath(path: string): Promise<boolean>;
+  /** Loads the current model again, with the session settings now saved for it. */
+  reload(): Promise<boolean>;
   dismissError(): void;
   dismissCrash(): void;
   dispose(): void;
@@ -34,12 +36,18 @@ export interface ModelState {
 
 export type ModelStore = StoreApi<ModelState>;
 
+export interface ModelStoreOptions {
+  /** The context size and threads to load a model with, by its name (the settings kept for it). */
+  sessionOptions?(modelName: string): SessionOptions;
+}
+
 function displayName(files: UploadFile[]): string {
   const first = files[0]?.path ?? 'checkpoint';
   return first.split('/')[0] ?? first;
 }
 
-export function createModelStore(bridge: Bridge): ModelStore {
+export function createModelStore(bridge: Bridge, options: ModelStoreOptions = {}): ModelStore {
+  const sessionFor = (name: string) => options.sessionOptions?.(name) ?? {};
   let unsubscribe: (() => void) | null = null;
   // While this window uploads, the server knows nothing of the load yet: its "no load" must not
   // hide our upload progress. Once the server reports a load, it is ours, and its stages show.
@@ -101,11 +109,15 @@ export function createModelStore(bridge: Bridge): ModelStore {
       loadFiles(files) {
         if (files.length === 0) return Promise.resolve(false);
         const name = displayName(files);
-        return runLoad(name, (onProgress) => bridge.uploadModel(files, onProgress));
+        return runLoad(name, (onProgress) => bridge.uploadModel(files, onProgress, sessionFor(name)));
       },
       loadPath(path) {
         const name = path.split(/[\\/]/).filter(Boolean).pop() ?? path;
-        return runLoad(name, (onProgress) => bridge.loadModelFromPath(path, onProgress));
+        return runLoad(name, (onProgress) => bridge.loadModelFromPath(path, onProgress, sessionFor(name)));
+      },
+      reload() {
+        const model = get().model;
+        return model ? get().loadPath(model.path) : Promise.resolve(false);
       },
       dismissError() {
         set({ error: null });

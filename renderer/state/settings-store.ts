@@ -1,18 +1,26 @@
-// Sampling settings, chain count and system prompt, kept per model (by name) in localStorage, so
-// switching back to a model brings back how it was set up.
+// Sampling settings, chain count, system prompt and how the engine runs the model (context size,
+// threads), kept per model (by name) in localStorage, so switching back to a model brings back
+// how it was set up.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
-import type { GenerationSettings, ModelInfo } from '../bridge/types.js';
-import { DEFAULT_GENERATION, DEFAULT_SYSTEM_PROMPT } from './default-settings.js';
+import type { GenerationSettings, ModelInfo, SessionOptions } from '../bridge/types.js';
+import { DEFAULT_GENERATION, DEFAULT_SESSION, DEFAULT_SYSTEM_PROMPT, type SessionSettings } from './default-settings.js';
+
+export type { SessionSettings } from './default-settings.js';
 
 export interface SettingsState {
   modelKey: string | null;
   generation: GenerationSettings;
   systemPrompt: string;
+  /** Used when the model is (re)loaded: they size the engine's session. */
+  session: SessionSettings;
   /** Switches to the settings kept for `model` (defaults for a new one). */
   useModel(model: ModelInfo | null): void;
   update(patch: Partial<GenerationSettings>): void;
   setSystemPrompt(text: string): void;
+  updateSession(patch: Partial<SessionSettings>): void;
+  /** What loading the model called `modelKey` should ask for: its saved session settings. */
+  sessionFor(modelKey: string): SessionOptions;
   reset(): void;
 }
 
@@ -21,6 +29,16 @@ export type SettingsStore = StoreApi<SettingsState>;
 interface Saved {
   generation: GenerationSettings;
   systemPrompt: string;
+  session: SessionSettings;
+}
+
+const positiveOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null);
+
+export function sessionOptions(session: SessionSettings): SessionOptions {
+  const options: SessionOptions = {};
+  if (session.contextSize !== null) options.contextSize = session.contextSize;
+  if (session.threads !== null) options.threads = session.threads;
+  return options;
 }
 
 const storageKey = (modelKey: string) => `colm.settings.${modelKey}`;
@@ -33,6 +51,7 @@ function readSaved(storage: Storage | null, modelKey: string): Saved | null {
     return {
       generation: { ...DEFAULT_GENERATION, ...(saved.generation ?? {}) },
       systemPrompt: typeof saved.systemPrompt === 'string' ? saved.systemPrompt : DEFAULT_SYSTEM_PROMPT,
+      session: { contextSize: positiveOrNull(saved.session?.contextSize), threads: positiveOrNull(saved.session?.threads) },
     };
   } catch {
     return null; // a damaged entry is as good as none
@@ -49,10 +68,10 @@ export function createSettingsStore(storage: Storage | null = globalThis.localSt
   let model: ModelInfo | null = null;
   const store = createStore<SettingsState>()((set, get) => {
     const save = () => {
-      const { modelKey, generation, systemPrompt } = get();
+      const { modelKey, generation, systemPrompt, session } = get();
       if (!modelKey) return;
       try {
-        storage?.setItem(storageKey(modelKey), JSON.stringify({ generation, systemPrompt }));
+        storage?.setItem(storageKey(modelKey), JSON.stringify({ generation, systemPrompt, session }));
       } catch {
         /* storage full or disabled: settings still work for this session */
       }
@@ -61,6 +80,7 @@ export function createSettingsStore(storage: Storage | null = globalThis.localSt
       modelKey: null,
       generation: { ...DEFAULT_GENERATION },
       systemPrompt: DEFAULT_SYSTEM_PROMPT,
+      session: { ...DEFAULT_SESSION },
       useModel(next) {
         model = next;
         const modelKey = next?.name ?? null;
@@ -73,6 +93,8 @@ export function createSettingsStore(storage: Storage | null = globalThis.localSt
           modelKey,
           generation: fitChains(saved?.generation ?? { ...get().generation }, next),
           systemPrompt: saved?.systemPrompt ?? get().systemPrompt,
+          // Engine settings belong to one model: a new model starts from its own defaults.
+          session: saved?.session ?? { ...DEFAULT_SESSION },
         });
       },
       update(patch) {
@@ -83,8 +105,16 @@ export function createSettingsStore(storage: Storage | null = globalThis.localSt
         set({ systemPrompt });
         save();
       },
+      updateSession(patch) {
+        set({ session: { ...get().session, ...patch } });
+        save();
+      },
+      sessionFor(modelKey) {
+        const session = modelKey === get().modelKey ? get().session : readSaved(storage, modelKey)?.session;
+        return session ? sessionOptions(session) : {};
+      },
       reset() {
-        set({ generation: fitChains({ ...DEFAULT_GENERATION }, model), systemPrompt: DEFAULT_SYSTEM_PROMPT });
+        set({ generation: fitChains({ ...DEFAULT_GENERATION }, model), systemPrompt: DEFAULT_SYSTEM_PROMPT, session: { ...DEFAULT_SESSION } });
         save();
       },
     };

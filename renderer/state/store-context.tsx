@@ -5,6 +5,7 @@ import { useStore } from 'zustand';
 
 import type { AppStores } from './app-stores.js';
 import type { ChatState } from './chat-store.js';
+import type { LibraryState } from './library-store.js';
 import type { ModelState } from './model-store.js';
 import type { SettingsState } from './settings-store.js';
 
@@ -26,6 +27,10 @@ export function useModel<T>(selector: (state: ModelState) => T): T {
 
 export function useChat<T>(selector: (state: ChatState) => T): T {
   return useStore(useStores().chat, selector);
+}
+
+export function useLibrary<T>(selector: (state: LibraryState) => T): T {
+  return useStore(useStores().library, selector);
 }
 
 export function useSettings<T>(selector: (state: SettingsState) => T): T {

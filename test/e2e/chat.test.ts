@@ -1,8 +1,11 @@
 // Browser mode end to end: `colm serve` with the 4-chain CoLM-Air fixture and the real engine,
 // driven in Chromium. Replies stream, stop mid-stream, follow the chain count chosen between two
-// messages (the strip shows it), and the conversation survives a reload.
+// messages (the strip shows it), the conversation survives a reload and exports to files that
+// import back, and the model library lists the model.
 // The host waits 12 ms after each token (COLM_HOST_TOKEN_DELAY_MS) so the tiny model streams at
 // a pace a browser can watch and stop; everything else is the real path.
+import { readFileSync } from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { launchChromium, screenshot, type Browser } from './helpers/browser.js';
@@ -162,5 +165,35 @@ describe('chat in the browser', () => {
     expect(new Set(await stripChains(assistantMessages(page).last()))).toEqual(new Set([1]));
     expect(await page.getByRole('log', { name: 'Conversation' }).locator('.user-text').allTextContents()).toEqual(['Hello there', 'Still there?']);
     await screenshot(page, 'engine-restarted');
+  });
+
+  test('the conversation exports as Markdown and JSON, the JSON imports back, and the library lists the model', async () => {
+    const page = browser.page;
+    const userTexts = () => page.getByRole('log', { name: 'Conversation' }).locator('.user-text').allTextContents();
+    const before = await userTexts();
+    const titlesNow = () => page.getByRole('navigation', { name: 'Conversations' }).locator('.conversation-button').allTextContents();
+    const title = await page.getByRole('navigation', { name: 'Conversations' }).locator('[aria-current="true"]').textContent();
+    const sameTitle = (await titlesNow()).filter((t) => t === title).length;
+
+    const [markdown] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export conversation as Markdown' }).click()]);
+    expect(markdown.suggestedFilename()).toMatch(/\.md$/);
+    const md = readFileSync((await markdown.path())!, 'utf8');
+    expect(md).toContain(`# ${title}`);
+    expect(md).toContain('## You\n\nStill there?');
+    expect(md).toMatch(/tokens by chain count: 1×\d+/);
+
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export conversation as JSON' }).click()]);
+    const exported = JSON.parse(readFileSync((await json.path())!, 'utf8'));
+    expect(exported).toMatchObject({ kind: 'colm-conversation', version: 1, conversation: { title } });
+
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByLabel('Conversation file').setInputFiles((await json.path())!);
+    await page.getByRole('status', { name: 'Chat notice' }).filter({ hasText: `Imported "${title}"` }).waitFor();
+    expect(await userTexts()).toEqual(before);
+    expect((await titlesNow()).filter((t) => t === title)).toHaveLength(sameTitle + 1); // the imported copy beside the original
+
+    const entry = page.getByRole('region', { name: 'Model library' }).getByRole('listitem', { name: 'Library model air4_f32.safetensors' });
+    await expect.poll(() => entry.textContent()).toMatch(/CoLM-Air · 4 chains/);
+    await screenshot(page, 'exported-and-imported');
   });
 });

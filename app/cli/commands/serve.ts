@@ -1,12 +1,13 @@
-// colm serve: browser mode. Starts the engine host and the local HTTP server with the UI, prints
-// the address, loads MODEL (or the default model) in the background so the page can show the
-// progress, and runs until Ctrl+C or SIGTERM.
+// colm serve: browser mode. Starts the engine host and the local HTTP server with the UI and the
+// OpenAI-compatible API (/v1), prints the address, loads MODEL (or the default model) in the
+// background so the page can show the progress, and runs until Ctrl+C or SIGTERM.
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
 import { HostClient } from '../../host/host-client.js';
 import { packageVersion, rendererDistDir } from '../../server/package-paths.js';
 import { startServer } from '../../server/server.js';
+import { resolveApiKey } from '../../server/v1/api-key.js';
 import { defaultModelPath } from '../default-model.js';
 
 export const DEFAULT_PORT = 4747;
@@ -16,6 +17,8 @@ export interface ServeRequest {
   port?: number;
   host?: string;
   dataDir?: string;
+  apiKey?: string; // the bearer key /v1 requires; absent: COLM_API_KEY, else none
+  maxQueue?: number; // API requests that may wait per model; default 16
 }
 
 function untilStopped(signal: AbortSignal): Promise<void> {
@@ -35,6 +38,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   const host = req.host ?? '127.0.0.1';
   const port = req.port ?? DEFAULT_PORT;
   const dataDir = resolve(req.dataDir ?? join(homedir(), '.colm-desktop'));
+  const apiKey = resolveApiKey(req.apiKey);
   let modelPath = req.modelPath;
   if (modelPath === undefined) {
     try {
@@ -51,7 +55,8 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   await hostClient.start();
   let server;
   try {
-    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion() });
+    const openAi = { apiKey, maxWaiting: req.maxQueue };
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi });
   } catch (error) {
     await hostClient.dispose();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -60,8 +65,10 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
     throw error;
   }
   out.write(`CoLM Desktop is running at ${server.url}\n`);
+  out.write(`OpenAI-compatible API at ${server.url}/v1${apiKey === null ? '' : ' (needs the API key)'}\n`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-    err.write(`colm: warning: listening on ${host} without authentication; anyone who can reach it can use the model and read conversations\n`);
+    const exposed = apiKey === null ? 'the API and the browser UI' : 'the browser UI (the API needs the key)';
+    err.write(`colm: warning: listening on ${host}; anyone who can reach it can use ${exposed}, the model and the conversations\n`);
   }
   if (modelPath !== undefined) {
     const path = resolve(modelPath);

@@ -1,9 +1,16 @@
 // Conversations: GET /api/conversations (summaries, newest first), and GET, PUT, DELETE
 // /api/conversations/:id. PUT replaces the whole conversation, written atomically.
+// GET /api/conversations/:id/export?format=json|markdown answers it as a file to save;
+// POST /api/conversations/import saves an exported JSON file's content as a new conversation.
+import { exportConversation, parseImport } from '../../library/conversation-export.js';
+import type { ExportFormat } from '../../library/conversation-types.js';
 import { HttpError, readJson, sendJson } from '../http-io.js';
 import type { Route } from '../router.js';
-import { expectId, parseConversation } from '../validate.js';
+import { asHttp, expectId, parseConversation } from '../validate.js';
 import type { ApiDeps } from './deps.js';
+
+const FORMATS: readonly ExportFormat[] = ['json', 'markdown'];
+const parseImportBody = asHttp(parseImport);
 
 export function conversationRoutes({ conversations }: ApiDeps): Route[] {
   return [
@@ -34,6 +41,35 @@ export function conversationRoutes({ conversations }: ApiDeps): Route[] {
         const removed = await conversations.remove(expectId(params.id, 'the conversation id'));
         if (!removed) throw new HttpError(404, `no conversation "${params.id}"`, 'NotFound');
         sendJson(res, 200, { removed: params.id });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/conversations/:id/export',
+      handler: async ({ res, params, url }) => {
+        const format = url.searchParams.get('format') ?? 'json';
+        if (!FORMATS.includes(format as ExportFormat)) throw new HttpError(400, `format must be one of ${FORMATS.join(', ')}`);
+        const conversation = await conversations.get(expectId(params.id, 'the conversation id'));
+        if (!conversation) throw new HttpError(404, `no conversation "${params.id}"`, 'NotFound');
+        const file = exportConversation(conversation, format as ExportFormat);
+        const body = Buffer.from(file.text, 'utf8');
+        res.writeHead(200, {
+          'content-type': `${file.mimeType}; charset=utf-8`,
+          'content-length': body.length,
+          // The name is ASCII-safe by construction except for letters; RFC 5987 carries those.
+          'content-disposition': `attachment; filename="${file.fileName.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
+          'cache-control': 'no-store',
+        });
+        res.end(body);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/conversations/import',
+      handler: async ({ req, res }) => {
+        const conversation = parseImportBody(await readJson(req));
+        await conversations.put(conversation);
+        sendJson(res, 200, conversation);
       },
     },
   ];

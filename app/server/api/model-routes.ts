@@ -1,20 +1,23 @@
-// Loading models. POST /api/models/load { path } loads a checkpoint on this machine; POST
-// /api/models/upload?upload=ID&path=REL[&last=1] receives a dropped file's bytes, and the last
-// file of an upload also loads it. Both loads answer with an SSE stream of LoadEvents.
-import { basename, sep } from 'node:path';
+// Loading models and the model library. POST /api/models/load { path, options? } loads a
+// checkpoint on this machine; POST /api/models/upload?upload=ID&path=REL[&last=1][&contextSize=N]
+// [&threads=N] receives a dropped file's bytes, and the last file of an upload also loads it. Both
+// loads answer with an SSE stream of LoadEvents. GET /api/models/library lists the models loaded
+// before; DELETE /api/models/library/:id forgets one (and deletes our copy of a dropped one).
+import { basename, isAbsolute, relative, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { LoadEvent } from '../api-types.js';
-import type { AppController } from '../app-controller.js';
+import type { AppController, ModelLoadOptions } from '../../host/app-controller.js';
 import { errorInfo } from '../error-info.js';
 import { HttpError, readJson, requireContentType, sendJson } from '../http-io.js';
 import type { Route } from '../router.js';
 import { SseStream } from '../sse.js';
 import { safeRelativePath } from '../upload-store.js';
-import { expectId, expectObject, expectString } from '../validate.js';
+import { expectId, expectObject, expectPath, expectString, parseLoadOptions } from '../validate.js';
 import type { ApiDeps } from './deps.js';
 
 interface LoadOptions {
+  session?: ModelLoadOptions;
   onFailure?: () => Promise<void>; // runs before the stream ends
   /** A folder the user never chose (the upload area): left out of error messages. */
   hideFolder?: string;
@@ -24,7 +27,7 @@ interface LoadOptions {
 async function streamLoad(req: IncomingMessage, res: ServerResponse, controller: AppController, path: string, name: string, options: LoadOptions = {}): Promise<void> {
   const sse = new SseStream<LoadEvent>(req, res);
   try {
-    const model = await controller.load(path, name, (progress) => sse.send({ type: 'progress', progress }));
+    const model = await controller.load(path, name, (progress) => sse.send({ type: 'progress', progress }), options.session);
     sse.send({ type: 'loaded', model });
   } catch (error) {
     await options.onFailure?.();
@@ -36,16 +39,25 @@ async function streamLoad(req: IncomingMessage, res: ServerResponse, controller:
   }
 }
 
-export function modelRoutes({ controller, uploads }: ApiDeps): Route[] {
+/** contextSize and threads from an upload's query string (numbers arrive as text there). */
+function queryLoadOptions(url: URL): ModelLoadOptions {
+  const number = (name: string) => {
+    const text = url.searchParams.get(name);
+    return text === null || text === '' ? undefined : Number(text);
+  };
+  return parseLoadOptions({ contextSize: number('contextSize'), threads: number('threads') });
+}
+
+export function modelRoutes({ controller, uploads, library }: ApiDeps): Route[] {
   return [
     {
       method: 'POST',
       path: '/api/models/load',
       handler: async ({ req, res }) => {
         const body = expectObject(await readJson(req), 'the request body');
-        const path = expectString(body.path, 'path', 4096).trim();
-        if (!path) throw new HttpError(400, 'path must not be empty');
-        await streamLoad(req, res, controller, path, basename(path));
+        const path = expectPath(body.path, 'path');
+        const session = parseLoadOptions(body.options);
+        await streamLoad(req, res, controller, path, basename(path), { session });
       },
     },
     {
@@ -56,15 +68,35 @@ export function modelRoutes({ controller, uploads }: ApiDeps): Route[] {
         const uploadId = expectId(url.searchParams.get('upload') ?? undefined, 'the upload query parameter');
         const relativePath = expectString(url.searchParams.get('path') ?? undefined, 'the path query parameter', 4096);
         const name = safeRelativePath(relativePath)[0]!;
+        const session = queryLoadOptions(url);
         const bytes = await uploads.receive(uploadId, relativePath, req);
         if (url.searchParams.get('last') !== '1') {
           sendJson(res, 200, { received: bytes });
           return;
         }
         await streamLoad(req, res, controller, await uploads.checkpointPath(uploadId), name, {
+          session,
           onFailure: () => uploads.remove(uploadId), // a file that does not load is of no use to keep
           hideFolder: uploads.folderOf(uploadId),
         });
+      },
+    },
+    { method: 'GET', path: '/api/models/library', handler: async ({ res }) => sendJson(res, 200, await library.list()) },
+    {
+      method: 'DELETE',
+      path: '/api/models/library/:id',
+      handler: async ({ res, params }) => {
+        const id = expectId(params.id, 'the library id');
+        const removed = await library.remove(id);
+        if (!removed) throw new HttpError(404, `no model "${id}" in the library`, 'NotFound');
+        // A dropped checkpoint was copied into the upload area by us: forgetting it frees the copy,
+        // unless it is the model in use right now.
+        const inUploads = relative(uploads.folder, removed.path);
+        const uploadId = inUploads.split(sep)[0];
+        if (uploadId && !inUploads.startsWith('..') && !isAbsolute(inUploads) && controller.host.currentModel?.path !== removed.path) {
+          await uploads.remove(expectId(uploadId, 'the upload id'));
+        }
+        sendJson(res, 200, { removed: id });
       },
     },
   ];

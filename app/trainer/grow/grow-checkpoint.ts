@@ -34,7 +34,7 @@ export interface GrowResult {
 function defaultDtype(plan: LoadPlan): DType {
   const dtypes = new Set(plan.tensors.map((t) => t.dtype));
   const [only] = dtypes;
-  return dtypes.size === 1 && only !== undefined ? only : 'F32';
+  return dtypes.size === 1 && only !== undefined && only !== 'I8' ? only : 'F32';
 }
 
 function checkOutPath(plan: LoadPlan, outPath: string): string {
@@ -57,6 +57,9 @@ function parseRawConfig(plan: LoadPlan, text: string): Record<string, unknown> {
 
 export async function growCheckpoint(options: GrowOptions): Promise<GrowResult> {
   const plan = await readCheckpoint(options.modelPath);
+  if (plan.config.quantization !== null) {
+    throw new GrowError(plan.source, 'is quantized (colm_quantization q8_0); grow the float checkpoint, then quantize the grown one');
+  }
   const ratio = options.addChain;
   if (!Number.isInteger(ratio) || ratio < 1) throw new GrowError(plan.source, `the new chain's ratio must be a positive integer, got ${ratio}`);
   const seed = options.seed ?? 0;

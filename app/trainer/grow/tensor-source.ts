@@ -34,6 +34,7 @@ export class TensorSource {
       if (bytesRead === 0) throw new Error(`${this.plan.files[entry.file]}: tensor ${JSON.stringify(name)} ends past the end of the file`);
       done += bytesRead;
     }
+    if (entry.dtype === 'I8') throw new Error(`${this.plan.source}: tensor ${JSON.stringify(name)} is quantized (I8); growing needs float weights`);
     const [rows, cols] = entry.shape.length === 1 ? [1, entry.shape[0] ?? 0] : [entry.shape[0] ?? 0, entry.shape[1] ?? 0];
     return { dtype: entry.dtype, rows, cols, bytes };
   }

@@ -51,6 +51,9 @@ struct ModelConfig {
   float rope_theta = 10000.0f;
   RopeScaling rope_scaling;
   bool tie_word_embeddings = false;
+  // colm_quantization (docs/FORMAT-Q8.md): 32 when every chain linear is stored as Q8_0
+  // `.qweight` / `.qscale` pairs, 0 when the weights are float.
+  int32_t q8_block_size = 0;
 };
 
 // Widths implied by a config; cum_* arrays have n+1 entries with cum[0] = 0, cum[k] for
@@ -93,7 +96,7 @@ struct TensorSpec {
   int32_t file = 0;       // index into ModelSpec::files
   uint64_t offset = 0;    // absolute byte offset in that file
   uint64_t byte_length = 0;
-  DType dtype = DType::F32;
+  DType dtype = DType::F32;  // as stored: F32, F16, BF16, or I8 (a Q8_0 `.qweight`)
   std::vector<int64_t> shape;
 };
 

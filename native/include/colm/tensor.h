@@ -1,6 +1,8 @@
 // Weights as the checkpoint stores them: a row-major matrix in F32, F16 or BF16 that the
-// kernels widen to float32 in registers. Nothing here owns memory: views point into the
-// memory-mapped checkpoint (or, rarely, into an aligned copy the model owns).
+// kernels widen to float32 in registers, or 8-bit block-quantized (Q8_0, docs/FORMAT-Q8.md):
+// int8 values with one scale per 32 columns, which the kernels turn into float32 the same way.
+// Nothing here owns memory: views point into the memory-mapped checkpoint (or, rarely, into an
+// aligned copy the model owns).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,10 +10,25 @@
 
 namespace colm {
 
-enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2 };
+// F32, F16, BF16 and I8 are how a tensor is stored in a file; Q8_0 is a weight view made of an
+// I8 tensor (`.qweight`) and its scales (`.qscale`, F16 or F32), never a file dtype itself.
+enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I8 = 3, Q8_0 = 4 };
 
-inline size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
+// Bytes per element of the main data (for Q8_0: the int8 values; the scales are apart).
+inline size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::F32: return 4;
+    case DType::F16:
+    case DType::BF16: return 2;
+    default: return 1;
+  }
+}
+inline bool dtype_is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 const char* dtype_name(DType t);
+
+// Columns that share one scale in a Q8_0 row (FORMAT-Q8.md's block_size).
+constexpr int32_t kQ8Block = 32;
+inline int64_t q8_blocks(int64_t cols) { return (cols + kQ8Block - 1) / kQ8Block; }
 
 // A (rows, cols) window of a row-major matrix whose rows are `ld` elements apart.
 // For a chain block, cols is the block's K-extent cum_i: columns past it are never read.
@@ -22,8 +39,18 @@ struct WeightView {
   int32_t cols = 0;
   int64_t ld = 0;  // elements between the starts of two rows
 
+  // Q8_0 only: W[r, c] = int8 data[r, c] * scale[r, c / 32], the scales row-major in
+  // `scale_dtype` (F16 or F32) with `scales_ld` scales between the starts of two rows. Blocks
+  // start at column 0 of the view, so a chain block's prefix window keeps its scales aligned.
+  const void* scales = nullptr;
+  DType scale_dtype = DType::F32;
+  int64_t scales_ld = 0;
+
   const uint8_t* row_ptr(int64_t r) const {
     return static_cast<const uint8_t*>(data) + r * ld * int64_t(dtype_size(dtype));
+  }
+  const uint8_t* scale_row_ptr(int64_t r) const {
+    return static_cast<const uint8_t*>(scales) + r * scales_ld * int64_t(dtype_size(scale_dtype));
   }
 };
 
@@ -59,7 +86,33 @@ inline float f16_to_f32(uint16_t h) {
   return f;
 }
 
-// Widens n elements of `src` (in dtype t) to float32.
+// float32 -> IEEE binary16 bits, rounding to nearest even (subnormals kept, overflow to inf).
+uint16_t f32_to_f16(float f);
+
+// The scale of block b of a Q8_0 scale row (F16 or F32).
+inline float q8_scale(const uint8_t* scale_row, DType scale_dtype, int64_t b) {
+  if (scale_dtype == DType::F32) {
+    float s;
+    std::memcpy(&s, scale_row + 4 * b, 4);
+    return s;
+  }
+  uint16_t h;
+  std::memcpy(&h, scale_row + 2 * b, 2);
+  return f16_to_f32(h);
+}
+
+// Widens n elements of `src` (in a float dtype t, or I8 as plain integers) to float32.
 void widen_to_f32(const void* src, DType t, float* dst, int64_t n);
+
+// Row r of any weight view as float32 (w.cols values): widened, or dequantized as
+// float(q) * scale for Q8_0. The scalar reference kernels and the tests read weights this way.
+void widen_row(const WeightView& w, int64_t r, float* dst);
+
+// Quantizes n float32 values to Q8_0 blocks of 32 (the last one may be shorter): per block
+// scale = absmax / 127 rounded to `scale_dtype` (F16 or F32), q = round(x / scale) to nearest
+// (ties away from zero) clamped to [-127, 127]; an all-zero block gets scale 0. Writes n int8
+// values and q8_blocks(n) scales. app/quantize does the same in TypeScript; this one serves the
+// native tests and benchmarks.
+void quantize_row_q8_0(const float* src, int64_t n, int8_t* q, void* scales, DType scale_dtype);
 
 }  // namespace colm

@@ -98,7 +98,8 @@ class Trainer {
   int32_t threads() const;
 
   // Set from any thread: a running step stops between two layers and throws Cancelled,
-  // leaving the weights as they were before the step.
+  // leaving the weights as they were before the step. Cleared when a step ends; a flag set
+  // while nothing runs stops the next step at once.
   std::atomic<bool> cancel{false};
 
   struct Impl;

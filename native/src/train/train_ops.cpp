@@ -15,68 +15,109 @@
 #endif
 #define COLM_INLINE static inline __attribute__((always_inline))
 
+#if defined(__GNUC__)
+// The 64-byte vectors never cross a call boundary (every helper is always_inline).
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 namespace colm {
 namespace train {
 
 namespace {
 
+// 16 floats: the compiler maps it to one AVX-512 register, two AVX2 ones, or four SSE ones.
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 constexpr int kLanes = 16;
 
-// exp(x) for x in float range, within 2 ulp (Cephes' polynomial); branch-free so it vectorises.
+COLM_INLINE v16 vload(const float* p) {
+  v16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+COLM_INLINE void vstore(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+COLM_INLINE v16 vsplat(float a) { return v16{} + a; }
+COLM_INLINE v16 vmax(v16 a, v16 b) { return a > b ? a : b; }
+
+// Lanes summed in lane order: a fixed order whatever the instruction set.
+COLM_INLINE float hsum(v16 v) {
+  float t = 0.0f;
+  for (int l = 0; l < kLanes; ++l) t += v[l];
+  return t;
+}
+COLM_INLINE float hmax(v16 v) {
+  float m = v[0];
+  for (int l = 1; l < kLanes; ++l) m = v[l] > m ? v[l] : m;
+  return m;
+}
+
+// exp(x) within 2 ulp for x in float range (Cephes' polynomial on x - n ln 2, times 2^n).
+COLM_INLINE v16 vexp(v16 x) {
+  x = vmax(x, vsplat(-87.0f));
+  x = x < vsplat(88.0f) ? x : vsplat(88.0f);
+  const v16 y = x * 1.44269504088896341f + 0.5f;
+  vi16 n = __builtin_convertvector(y, vi16);  // toward zero, then down by one where that rounded up
+  n += __builtin_convertvector(n, v16) > y;   // (a true comparison is -1 in every bit)
+  const v16 fx = __builtin_convertvector(n, v16);
+  const v16 r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
+  const v16 z = r * r;
+  v16 p = vsplat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  const vi16 bits = (n + 127) << 23;
+  v16 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// The same function one value at a time (tails).
 COLM_INLINE float fast_exp(float x) {
   x = std::min(88.0f, std::max(-87.0f, x));
   const float fx = std::floor(x * 1.44269504088896341f + 0.5f);
   const float r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
   const float z = r * r;
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * z + r + 1.0f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
   const int32_t bits = (int32_t(fx) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return y * scale;
-}
-
-COLM_INLINE float lanes_total(const float* acc) {
-  float t = 0.0f;
-  for (int l = 0; l < kLanes; ++l) t += acc[l];
-  return t;
+  return p * scale;
 }
 
 COLM_INLINE float isum(const float* x, int64_t n) {
-  float acc[kLanes] = {};
+  v16 acc{};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += x[i + l];
+  for (; i + kLanes <= n; i += kLanes) acc += vload(x + i);
   float tail = 0.0f;
   for (; i < n; ++i) tail += x[i];
-  return lanes_total(acc) + tail;
+  return hsum(acc) + tail;
 }
 
 COLM_INLINE float imax(const float* x, int64_t n) {
-  float acc[kLanes];
-  for (int l = 0; l < kLanes; ++l) acc[l] = -3.0e38f;
+  v16 acc = vsplat(-3.0e38f);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] = std::max(acc[l], x[i + l]);
-  float m = -3.0e38f;
-  for (int l = 0; l < kLanes; ++l) m = std::max(m, acc[l]);
-  for (; i < n; ++i) m = std::max(m, x[i]);
+  for (; i + kLanes <= n; i += kLanes) acc = vmax(acc, vload(x + i));
+  float m = hmax(acc);
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
   return m;
 }
 
 COLM_INLINE float idot(const float* a, const float* b, int64_t n) {
-  float acc[kLanes] = {};
+  v16 acc{};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l] * b[i + l];
+  for (; i + kLanes <= n; i += kLanes) acc += vload(a + i) * vload(b + i);
   float tail = 0.0f;
   for (; i < n; ++i) tail += a[i] * b[i];
-  return lanes_total(acc) + tail;
+  return hsum(acc) + tail;
 }
 
 COLM_INLINE void iaxpy(float a, const float* __restrict x, float* __restrict y, int64_t n) {
@@ -85,21 +126,24 @@ COLM_INLINE void iaxpy(float a, const float* __restrict x, float* __restrict y, 
 
 // x[i] = exp(x[i] - shift), returning the sum.
 COLM_INLINE float iexp_shifted(float* x, int64_t n, float shift) {
-  float acc[kLanes] = {};
+  v16 acc{};
+  const v16 sh = vsplat(shift);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      const float e = fast_exp(x[i + l] - shift);
-      x[i + l] = e;
-      acc[l] += e;
-    }
+  for (; i + kLanes <= n; i += kLanes) {
+    const v16 e = vexp(vload(x + i) - sh);
+    vstore(x + i, e);
+    acc += e;
+  }
   float tail = 0.0f;
   for (; i < n; ++i) {
     x[i] = fast_exp(x[i] - shift);
     tail += x[i];
   }
-  return lanes_total(acc) + tail;
+  return hsum(acc) + tail;
 }
+
+// sigmoid(g) for 16 values.
+COLM_INLINE v16 vsigmoid(v16 g) { return 1.0f / (1.0f + vexp(-g)); }
 
 }  // namespace
 
@@ -148,13 +192,12 @@ COLM_CLONES void chain_norm_backward(const float* x, const float* w, const int32
     const int32_t b = cum[i], m = cum[i + 1] - cum[i];
     const float r = rstd[i];
     // dx = r * (dy*w - xhat * mean(dy*w*xhat)), xhat = x*r
-    float acc[kLanes] = {};
+    v16 acc{};
     int32_t j = 0;
-    for (; j + kLanes <= m; j += kLanes)
-      for (int l = 0; l < kLanes; ++l) acc[l] += dy[b + j + l] * w[b + j + l] * x[b + j + l];
+    for (; j + kLanes <= m; j += kLanes) acc += vload(dy + b + j) * vload(w + b + j) * vload(x + b + j);
     float tail = 0.0f;
     for (; j < m; ++j) tail += dy[b + j] * w[b + j] * x[b + j];
-    const float c = (lanes_total(acc) + tail) * r * r / float(m);
+    const float c = (hsum(acc) + tail) * r * r / float(m);
     for (int32_t k = b; k < b + m; ++k) {
       dx[k] += r * (dy[k] * w[k] - x[k] * c);
       dw[k] += dy[k] * x[k] * r;
@@ -165,7 +208,12 @@ COLM_CLONES void chain_norm_backward(const float* x, const float* w, const int32
 // ---- SwiGLU ----
 
 COLM_CLONES void swiglu_forward(const float* g, const float* u, float* act, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const v16 gv = vload(g + i);
+    vstore(act + i, gv * vsigmoid(gv) * vload(u + i));
+  }
+  for (; i < n; ++i) {
     const float s = 1.0f / (1.0f + fast_exp(-g[i]));
     act[i] = g[i] * s * u[i];
   }
@@ -173,7 +221,13 @@ COLM_CLONES void swiglu_forward(const float* g, const float* u, float* act, int6
 
 COLM_CLONES void swiglu_backward(const float* g, const float* u, const float* d_act, float* dg,
                                  float* du, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const v16 gv = vload(g + i), s = vsigmoid(gv), da = vload(d_act + i);
+    vstore(du + i, da * gv * s);
+    vstore(dg + i, da * vload(u + i) * s * (1.0f + gv * (1.0f - s)));
+  }
+  for (; i < n; ++i) {
     const float s = 1.0f / (1.0f + fast_exp(-g[i]));
     const float da = d_act[i];
     du[i] = da * g[i] * s;
@@ -199,54 +253,21 @@ COLM_CLONES void rope_rows(float* x, int32_t n_heads, int64_t stride, int32_t he
   }
 }
 
-// ---- attention ----
+// ---- attention softmax rows ----
 
-COLM_CLONES void attention_forward(const float* q, int64_t ldq, const float* kT, const float* v,
-                                   int64_t ldv, int32_t T, int32_t hd, float scale, float* out,
-                                   int64_t ldo, float* lse, float* scratch) {
-  float* s = scratch;
-  for (int32_t t = 0; t < T; ++t) {
-    const int32_t np = t + 1;
-    const float* qt = q + int64_t(t) * ldq;
-    for (int32_t p = 0; p < np; ++p) s[p] = 0.0f;
-    for (int32_t d = 0; d < hd; ++d) iaxpy(qt[d] * scale, kT + int64_t(d) * T, s, np);
-    const float m = imax(s, np);
-    const float sum = iexp_shifted(s, np, m);
-    lse[t] = m + std::log(sum);
-    const float inv = 1.0f / sum;
-    float* ot = out + int64_t(t) * ldo;
-    for (int32_t d = 0; d < hd; ++d) ot[d] = 0.0f;
-    for (int32_t p = 0; p < np; ++p) iaxpy(s[p] * inv, v + int64_t(p) * ldv, ot, hd);
-  }
+COLM_CLONES float softmax_row(float* s, int64_t n, float scale) {
+  for (int64_t i = 0; i < n; ++i) s[i] *= scale;
+  const float m = imax(s, n);
+  const float sum = iexp_shifted(s, n, m);
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) s[i] *= inv;
+  return m + std::log(sum);
 }
 
-COLM_CLONES void attention_backward(const float* q, int64_t ldq, const float* kT, const float* k,
-                                    int64_t ldk, const float* vT, const float* o, int64_t ldo,
-                                    const float* d_o, int64_t lddo, const float* lse, int32_t T,
-                                    int32_t hd, float scale, float* dq, int64_t lddq,
-                                    float* dk_part, float* dv_part, float* scratch) {
-  float* P = scratch;
-  float* dS = scratch + T;
-  for (int32_t t = 0; t < T; ++t) {
-    const int32_t np = t + 1;
-    const float* qt = q + int64_t(t) * ldq;
-    const float* dot = d_o + int64_t(t) * lddo;
-    for (int32_t p = 0; p < np; ++p) P[p] = 0.0f;
-    for (int32_t d = 0; d < hd; ++d) iaxpy(qt[d] * scale, kT + int64_t(d) * T, P, np);
-    const float l = lse[t];
-    for (int32_t p = 0; p < np; ++p) P[p] = fast_exp(P[p] - l);
-    for (int32_t p = 0; p < np; ++p) dS[p] = 0.0f;
-    for (int32_t d = 0; d < hd; ++d) iaxpy(dot[d], vT + int64_t(d) * T, dS, np);
-    const float Dt = idot(dot, o + int64_t(t) * ldo, hd);
-    for (int32_t p = 0; p < np; ++p) dS[p] = P[p] * (dS[p] - Dt) * scale;
-    float* dqt = dq + int64_t(t) * lddq;
-    for (int32_t d = 0; d < hd; ++d) dqt[d] = 0.0f;
-    for (int32_t p = 0; p < np; ++p) {
-      iaxpy(dS[p], k + int64_t(p) * ldk, dqt, hd);
-      iaxpy(dS[p], qt, dk_part + int64_t(p) * hd, hd);
-      iaxpy(P[p], dot, dv_part + int64_t(p) * hd, hd);
-    }
-  }
+COLM_CLONES void softmax_backward_row(float* s, float* dp, int64_t n, float scale, float lse, float delta) {
+  for (int64_t i = 0; i < n; ++i) s[i] *= scale;
+  iexp_shifted(s, n, lse);
+  for (int64_t i = 0; i < n; ++i) dp[i] = s[i] * (dp[i] - delta) * scale;
 }
 
 // ---- loss ----

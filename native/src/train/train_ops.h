@@ -40,19 +40,11 @@ void swiglu_backward(const float* g, const float* u, const float* d_act, float* 
 void rope_rows(float* x, int32_t n_heads, int64_t stride, int32_t head_dim, const float* cos_t,
                const float* sin_t, bool inverse);
 
-// ---- causal attention of one head over one sequence ----
-// q: (T, hd) rows ldq apart; kT, vT: (hd, T) the head's keys and values transposed; v: (T, hd)
-// rows ldv apart. Writes out (T, hd) rows ldo apart and lse[t] = log-sum-exp of row t's
-// scaled scores. scratch: at least T floats.
-void attention_forward(const float* q, int64_t ldq, const float* kT, const float* v, int64_t ldv,
-                       int32_t T, int32_t hd, float scale, float* out, int64_t ldo, float* lse,
-                       float* scratch);
-// Gradients of one head: dq (written, rows lddq apart) and this head's share of dk, dv (added
-// into dk_part, dv_part, (T, hd) contiguous). k: (T, hd) rows ldk apart. scratch: 2T floats.
-void attention_backward(const float* q, int64_t ldq, const float* kT, const float* k, int64_t ldk,
-                        const float* vT, const float* o, int64_t ldo, const float* d_o,
-                        int64_t lddo, const float* lse, int32_t T, int32_t hd, float scale,
-                        float* dq, int64_t lddq, float* dk_part, float* dv_part, float* scratch);
+// ---- softmax rows of causal attention (n = positions the row may see) ----
+// Forward: s = softmax(s * scale); returns the log-sum-exp of s * scale.
+float softmax_row(float* s, int64_t n, float scale);
+// Backward: p = exp(s * scale - lse) in place; dp = p * (dp - delta) * scale in place.
+void softmax_backward_row(float* s, float* dp, int64_t n, float scale, float lse, float delta);
 
 // ---- the loss of one position for every chain count ----
 // c: n rows of V floats, chain j's contribution to the logits. On return c[j] holds the

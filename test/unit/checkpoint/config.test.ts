@@ -51,6 +51,7 @@ describe('parseConfig: defaults', () => {
       maxPositionEmbeddings: null,
       bosTokenId: null,
       eosTokenIds: [],
+      quantization: null,
     });
   });
 

@@ -6,10 +6,14 @@ import type {
   ChatHandlers,
   ChatRequestBody,
   Conversation,
+  ExportFormat,
+  ExportOutcome,
   GenerationSummary,
+  LibraryEntry,
   LoadProgressInfo,
   ModelInfo,
   ServerEvent,
+  SessionOptions,
   TokenBatch,
   UploadFile,
 } from '../../../renderer/bridge/types.js';
@@ -27,6 +31,7 @@ export function fakeModel(chainCount = 4, name = 'tiny.safetensors'): ModelInfo 
     layers: 3,
     vocabSize: 300,
     contextSize: 256,
+    threads: 4,
     dtypes: ['F32'],
     mappedBytes: 400_000,
     kernels: 'scalar',
@@ -65,6 +70,10 @@ export class FakeBridge implements Bridge {
   stopped: string[] = [];
   uploads: UploadFile[][] = [];
   saves = 0;
+  /** Every load's path (or the first file's path) and session options. */
+  loads: { path: string; options: SessionOptions | undefined }[] = [];
+  exports: { id: string; format: ExportFormat }[] = [];
+  library: LibraryEntry[] = [];
   listeners = new Set<(e: ServerEvent) => void>();
   /** What the next load does: a model, or an error. */
   nextLoad: ModelInfo | BridgeError = fakeModel();
@@ -92,12 +101,14 @@ export class FakeBridge implements Bridge {
     return this.nextLoad;
   }
 
-  loadModelFromPath(_path: string, onProgress: (p: LoadProgressInfo) => void): Promise<ModelInfo> {
+  loadModelFromPath(path: string, onProgress: (p: LoadProgressInfo) => void, options?: SessionOptions): Promise<ModelInfo> {
+    this.loads.push({ path, options });
     return this.load(onProgress);
   }
 
-  uploadModel(files: UploadFile[], onProgress: (p: LoadProgressInfo) => void): Promise<ModelInfo> {
+  uploadModel(files: UploadFile[], onProgress: (p: LoadProgressInfo) => void, options?: SessionOptions): Promise<ModelInfo> {
     this.uploads.push(files);
+    this.loads.push({ path: files[0]?.path ?? '', options });
     return this.load(onProgress);
   }
 
@@ -136,6 +147,43 @@ export class FakeBridge implements Bridge {
   async deleteConversation(id: string): Promise<void> {
     this.conversations.delete(id);
   }
+
+  async exportConversation(id: string, format: ExportFormat): Promise<ExportOutcome> {
+    if (!this.conversations.has(id)) throw new BridgeError({ name: 'NotFound', message: `no conversation "${id}"` });
+    this.exports.push({ id, format });
+    return { saved: true, where: `/exports/${id}.${format === 'json' ? 'json' : 'md'}` };
+  }
+
+  async importConversation(data: unknown): Promise<Conversation> {
+    const inner = (data as { conversation?: Conversation }).conversation ?? (data as Conversation);
+    if (!Array.isArray(inner?.messages)) throw new BridgeError({ name: 'BadRequest', message: 'the imported conversation has no messages array' });
+    const conversation = { ...structuredClone(inner), id: `imported-${this.conversations.size + 1}` };
+    this.conversations.set(conversation.id, conversation);
+    return structuredClone(conversation);
+  }
+
+  async listLibrary(): Promise<LibraryEntry[]> {
+    return structuredClone(this.library);
+  }
+
+  async removeFromLibrary(id: string): Promise<void> {
+    this.library = this.library.filter((e) => e.id !== id);
+  }
+}
+
+export function libraryEntry(model: ModelInfo, id = model.name): LibraryEntry {
+  return {
+    id,
+    path: model.path,
+    name: model.name,
+    bytes: model.mappedBytes,
+    modelType: model.modelType,
+    kvSharing: model.kvSharing,
+    chainRatios: model.chainRatios,
+    chainCount: model.chainCount,
+    parameters: model.subModels.map((s) => s.parameters),
+    lastLoadedAt: 1,
+  };
 }
 
 /** A Storage in memory (happy-dom has one too, but tests want their own, empty each time). */

@@ -3,10 +3,14 @@
 //
 // matmul_rows has two paths:
 // - decode (T == 1), memory-bound: stream each weight row once, widening F16/BF16 in
-//   registers, 4 rows at a time with 2 accumulators each to hide FMA latency;
-// - prefill (T > 1), compute-bound: packed operands and an outer-product micro-kernel.
+//   registers, 4 rows at a time with 2 accumulators each to hide FMA latency; Q8_0 rows widen
+//   int8 -> int32 -> float32 and take their block's scale once per 32 columns;
+// - prefill (T > 1), compute-bound: packed operands and an outer-product micro-kernel (Q8_0
+//   weights are dequantized into the float32 panel, so the micro-kernel is the same).
 // A row's result never depends on which other rows share its tile, so a row computes the same
 // bits whatever the thread split (the nested-model tests compare bit for bit).
+// Compiled only where CMake enables it (x86-64); on other CPUs this file is empty.
+#if defined(COLM_HAVE_AVX2)
 #include <immintrin.h>
 
 #include "colm/kernels.h"
@@ -34,6 +38,34 @@ inline float element(const uint8_t* base, DType t, int64_t i) {
   uint16_t h;
   __builtin_memcpy(&h, base + 2 * i, 2);
   return t == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+}
+
+// ---- Q8_0 (docs/FORMAT-Q8.md): int8 -> int32 -> float32, times the scale of the 32-column block ----
+
+// 8 int8 weights as float32.
+inline __m256 load8_i8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+// Scale of block b of a scale row; F16C widens an F16 scale in one instruction.
+inline float q8_scale_at(const uint8_t* scale_row, DType scale_dtype, int64_t b) {
+  if (scale_dtype == DType::F32) return reinterpret_cast<const float*>(scale_row)[b];
+  uint16_t h;
+  __builtin_memcpy(&h, scale_row + 2 * b, 2);
+  return _cvtsh_ss(h);
+}
+
+// 8 weights of row r from column c (c a multiple of 8, all 8 inside the row), as float32.
+inline __m256 load8_row(const WeightView& w, int32_t r, int64_t c) {
+  if (w.dtype != DType::Q8_0) return load8(w.row_ptr(r), w.dtype, c);
+  const float s = q8_scale_at(w.scale_row_ptr(r), w.scale_dtype, c / kQ8Block);
+  return _mm256_mul_ps(load8_i8(reinterpret_cast<const int8_t*>(w.row_ptr(r)) + c), _mm256_set1_ps(s));
+}
+
+inline float element_row(const WeightView& w, int32_t r, int64_t c) {
+  if (w.dtype != DType::Q8_0) return element(w.row_ptr(r), w.dtype, c);
+  const int8_t q = reinterpret_cast<const int8_t*>(w.row_ptr(r))[c];
+  return float(q) * q8_scale_at(w.scale_row_ptr(r), w.scale_dtype, c / kQ8Block);
 }
 
 inline float hsum(__m256 v) {
@@ -127,6 +159,48 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
   }
 }
 
+// Q8_0 rows against x: per 32-column block, the int8 products summed in float32, then scaled
+// and added into the row's accumulator (one multiply by the scale per block, not per weight).
+template <int R>
+void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
+  const int64_t K = w.cols;
+  const int8_t* rows[R];
+  const uint8_t* scales[R];
+  for (int j = 0; j < R; ++j) {
+    rows[j] = reinterpret_cast<const int8_t*>(w.row_ptr(r + j));
+    scales[j] = w.scale_row_ptr(r + j);
+  }
+  __m256 acc[R];
+  for (int j = 0; j < R; ++j) acc[j] = _mm256_setzero_ps();
+  int64_t c = 0;
+  for (; c + kQ8Block <= K; c += kQ8Block) {
+    const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+    const __m256 x2 = _mm256_loadu_ps(x + c + 16), x3 = _mm256_loadu_ps(x + c + 24);
+    const int64_t b = c / kQ8Block;
+    for (int j = 0; j < R; ++j) {
+      __m256 sum = _mm256_mul_ps(load8_i8(rows[j] + c), x0);
+      sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 8), x1, sum);
+      sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 16), x2, sum);
+      sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 24), x3, sum);
+      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(q8_scale_at(scales[j], w.scale_dtype, b)), sum, acc[j]);
+    }
+  }
+  for (int j = 0; j < R; ++j) {
+    float total = hsum(acc[j]);
+    if (c < K) {
+      // The last, shorter block: whole groups of 8 in registers, the rest one by one (nothing
+      // past the row's end is read: it may be the end of the mapped file).
+      __m256 sum = _mm256_setzero_ps();
+      int64_t cc = c;
+      for (; cc + 8 <= K; cc += 8) sum = _mm256_fmadd_ps(load8_i8(rows[j] + cc), _mm256_loadu_ps(x + cc), sum);
+      float tail = hsum(sum);
+      for (; cc < K; ++cc) tail += float(rows[j][cc]) * x[cc];
+      total += q8_scale_at(scales[j], w.scale_dtype, c / kQ8Block) * tail;
+    }
+    y[r + j] = total;
+  }
+}
+
 // ---- prefill: many input rows ----
 //
 // Outer-product micro-kernel on packed operands, as in avx512.cpp: a panel of 16 weight rows
@@ -167,10 +241,10 @@ void pack_panel(const WeightView& w, int32_t r, int rows, float* panel) {
         if (j >= rows) {
           block[i] = _mm256_setzero_ps();
         } else if (n == 8) {
-          block[i] = load8(w.row_ptr(r + j), w.dtype, c);
+          block[i] = load8_row(w, r + j, c);  // Q8_0 rows are dequantized here, into the float panel
         } else {
           alignas(32) float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-          for (int64_t e = 0; e < n; ++e) buf[e] = element(w.row_ptr(r + j), w.dtype, c + e);
+          for (int64_t e = 0; e < n; ++e) buf[e] = element_row(w, r + j, c + e);
           block[i] = _mm256_load_ps(buf);
         }
       }
@@ -224,6 +298,12 @@ void matmul_rows_packed_avx2(const WeightView& w, int32_t r0, int32_t r1, const 
 
 void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                       float* y, int64_t ldy, int32_t T, float* scratch) {
+  if (T == 1 && w.dtype == DType::Q8_0) {
+    int32_t r = r0;
+    for (; r + 4 <= r1; r += 4) gemv_rows_q8<4>(w, r, x, y);
+    for (; r < r1; ++r) gemv_rows_q8<1>(w, r, x, y);
+    return;
+  }
   if (T == 1) {
     int32_t r = r0;
     for (; r + 4 <= r1; r += 4) gemv_rows<4>(w, r, x, y);
@@ -244,3 +324,4 @@ const CpuKernels& cpu_kernels_avx2() {
 }
 
 }  // namespace colm
+#endif  // COLM_HAVE_AVX2

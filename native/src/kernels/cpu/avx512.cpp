@@ -1,6 +1,9 @@
 // AVX-512 (F, BW, VL, DQ) + F16C kernels. Same structure as avx2.cpp at twice the width;
-// remainders use masked loads instead of scalar tails. Compiled with those sets enabled and
+// remainders use masked loads instead of scalar tails. Q8_0 weights: a 32-column block is two
+// vectors of 16, widened int8 -> int32 -> float32 and scaled once per block. Compiled with those sets enabled and
 // offered only when the CPU (and the OS, for the wide registers) supports them.
+// Compiled only where CMake enables it (x86-64); on other CPUs this file is empty.
+#if defined(COLM_HAVE_AVX512)
 #include <immintrin.h>
 
 #include "colm/kernels.h"
@@ -23,6 +26,27 @@ inline __m512 load16(const uint8_t* base, DType t, int64_t i, __mmask16 m = 0xff
     default:
       return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, base + 2 * i)), 16));
   }
+}
+
+// ---- Q8_0 (docs/FORMAT-Q8.md): int8 -> int32 -> float32, times the scale of the 32-column block ----
+
+// 16 int8 weights (or the first n < 16 under `m`, the rest zero) as float32.
+inline __m512 load16_i8(const int8_t* p, __mmask16 m = 0xffff) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)));
+}
+
+inline float q8_scale_at(const uint8_t* scale_row, DType scale_dtype, int64_t b) {
+  if (scale_dtype == DType::F32) return reinterpret_cast<const float*>(scale_row)[b];
+  uint16_t h;
+  __builtin_memcpy(&h, scale_row + 2 * b, 2);
+  return _cvtsh_ss(h);
+}
+
+// 16 weights of row r from column c (a multiple of 16, so inside one block), as float32.
+inline __m512 load16_row(const WeightView& w, int32_t r, int64_t c, __mmask16 m) {
+  if (w.dtype != DType::Q8_0) return load16(w.row_ptr(r), w.dtype, c, m);
+  const float s = q8_scale_at(w.scale_row_ptr(r), w.scale_dtype, c / kQ8Block);
+  return _mm512_mul_ps(load16_i8(reinterpret_cast<const int8_t*>(w.row_ptr(r)) + c, m), _mm512_set1_ps(s));
 }
 
 float dot_avx512(const float* a, const float* b, int32_t n) {
@@ -96,6 +120,45 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
   for (int j = 0; j < R; ++j) y[r + j] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[j], acc1[j]));
 }
 
+// Q8_0 rows against x: per 32-column block the int8 products are summed in float32, then
+// scaled once and added into the row's accumulator. The last, shorter block uses masked loads
+// (of x too: whatever lies past K in x must not meet a zero weight as inf or NaN).
+template <int R>
+void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
+  const int64_t K = w.cols;
+  const int8_t* rows[R];
+  const uint8_t* scales[R];
+  for (int j = 0; j < R; ++j) {
+    rows[j] = reinterpret_cast<const int8_t*>(w.row_ptr(r + j));
+    scales[j] = w.scale_row_ptr(r + j);
+  }
+  __m512 acc[R];
+  for (int j = 0; j < R; ++j) acc[j] = _mm512_setzero_ps();
+  int64_t c = 0;
+  for (; c + kQ8Block <= K; c += kQ8Block) {
+    const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+    const int64_t b = c / kQ8Block;
+    for (int j = 0; j < R; ++j) {
+      __m512 sum = _mm512_mul_ps(load16_i8(rows[j] + c), x0);
+      sum = _mm512_fmadd_ps(load16_i8(rows[j] + c + 16), x1, sum);
+      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q8_scale_at(scales[j], w.scale_dtype, b)), sum, acc[j]);
+    }
+  }
+  if (c < K) {
+    const int64_t left = K - c;
+    const __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : tail_mask(left);
+    const __mmask16 m1 = left > 16 ? tail_mask(left - 16) : __mmask16(0);
+    const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + c), x1 = _mm512_maskz_loadu_ps(m1, x + c + 16);
+    const int64_t b = c / kQ8Block;
+    for (int j = 0; j < R; ++j) {
+      __m512 sum = _mm512_mul_ps(load16_i8(rows[j] + c, m0), x0);
+      if (m1) sum = _mm512_fmadd_ps(load16_i8(rows[j] + c + 16, m1), x1, sum);
+      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q8_scale_at(scales[j], w.scale_dtype, b)), sum, acc[j]);
+    }
+  }
+  for (int j = 0; j < R; ++j) y[r + j] = _mm512_reduce_add_ps(acc[j]);
+}
+
 // ---- prefill ----
 //
 // Outer-product micro-kernel on a packed panel: 32 weight rows are widened and stored K-major
@@ -145,7 +208,8 @@ void pack_panel(const WeightView& w, int32_t r, int rows, float* panel) {
       __m512 block[16];
       for (int i = 0; i < 16; ++i) {
         const int j = half * 16 + i;
-        block[i] = j < rows ? load16(w.row_ptr(r + j), w.dtype, c, m) : _mm512_setzero_ps();
+        // Q8_0 rows are dequantized here, into the float panel.
+        block[i] = j < rows ? load16_row(w, r + j, c, m) : _mm512_setzero_ps();
       }
       transpose16(block);
       const int64_t n = K - c >= 16 ? 16 : K - c;
@@ -195,6 +259,12 @@ void matmul_rows_packed_avx512(const WeightView& w, int32_t r0, int32_t r1, cons
 
 void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                         float* y, int64_t ldy, int32_t T, float* scratch) {
+  if (T == 1 && w.dtype == DType::Q8_0) {
+    int32_t r = r0;
+    for (; r + 4 <= r1; r += 4) gemv_rows_q8<4>(w, r, x, y);
+    for (; r < r1; ++r) gemv_rows_q8<1>(w, r, x, y);
+    return;
+  }
   if (T == 1) {
     int32_t r = r0;
     for (; r + 4 <= r1; r += 4) gemv_rows<4>(w, r, x, y);
@@ -216,3 +286,4 @@ const CpuKernels& cpu_kernels_avx512() {
 }
 
 }  // namespace colm
+#endif  // COLM_HAVE_AVX512

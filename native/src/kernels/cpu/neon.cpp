@@ -1,6 +1,7 @@
 // NEON kernels for arm64 (Apple silicon, Snapdragon, Graviton). NEON is part of the arm64
 // base, so no run-time check is needed there. F16 rows widen with vcvt_f32_f16; BF16 rows by
-// shifting the 16 bits into the top of a float32.
+// shifting the 16 bits into the top of a float32; Q8_0 rows int8 -> int16 -> int32 -> float32,
+// scaled once per 32-column block.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
@@ -52,9 +53,49 @@ void weighted_row_sum_neon(const float* weights, int32_t n, const float* rows, i
   for (int32_t p = 0; p < n; ++p) axpy_neon(weights[p], rows + p * ld, out, width);
 }
 
+// 16 int8 weights as four float32 vectors (int8 -> int16 -> int32 -> float32).
+inline void widen16_i8(const int8_t* p, float32x4_t* out) {
+  const int8x16_t q = vld1q_s8(p);
+  const int16x8_t lo = vmovl_s8(vget_low_s8(q)), hi = vmovl_s8(vget_high_s8(q));
+  out[0] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo)));
+  out[1] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo)));
+  out[2] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi)));
+  out[3] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi)));
+}
+
+// One Q8_0 row against one input row: per 32-column block the int8 products are summed in
+// float32 and scaled once; the last, shorter block goes one by one.
+float dot_row_q8(const WeightView& w, int32_t r, const float* x) {
+  const int64_t K = w.cols;
+  const int8_t* q = reinterpret_cast<const int8_t*>(w.row_ptr(r));
+  const uint8_t* scales = w.scale_row_ptr(r);
+  float32x4_t acc = vdupq_n_f32(0);
+  int64_t c = 0;
+  for (; c + kQ8Block <= K; c += kQ8Block) {
+    float32x4_t v[8];
+    widen16_i8(q + c, v);
+    widen16_i8(q + c + 16, v + 4);
+    float32x4_t sum = vmulq_f32(v[0], vld1q_f32(x + c));
+    for (int i = 1; i < 8; ++i) sum = vfmaq_f32(sum, v[i], vld1q_f32(x + c + 4 * i));
+    acc = vfmaq_n_f32(acc, sum, q8_scale(scales, w.scale_dtype, c / kQ8Block));
+  }
+  float total = vaddvq_f32(acc);
+  if (c < K) {
+    float tail = 0.0f;
+    for (int64_t cc = c; cc < K; ++cc) tail += float(q[cc]) * x[cc];
+    total += q8_scale(scales, w.scale_dtype, c / kQ8Block) * tail;
+  }
+  return total;
+}
+
 void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                       float* y, int64_t ldy, int32_t T, float* scratch) {
   const int64_t K = w.cols;
+  if (w.dtype == DType::Q8_0) {
+    for (int32_t r = r0; r < r1; ++r)
+      for (int32_t t = 0; t < T; ++t) y[t * ldy + r] = dot_row_q8(w, r, x + t * ldx);
+    return;
+  }
   for (int32_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.row_ptr(r);
     for (int32_t t = 0; t < T; ++t) {

@@ -18,12 +18,12 @@ void axpy_scalar(float a, const float* x, float* y, int32_t n) {
 void matmul_rows_scalar(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                         float* y, int64_t ldy, int32_t T, float* scratch) {
   for (int32_t r = r0; r < r1; ++r) {
-    // Widen the row once, then reuse it for every input row t.
+    // Widen (or dequantize) the row once, then reuse it for every input row t.
     const float* row;
     if (w.dtype == DType::F32) {
       row = reinterpret_cast<const float*>(w.row_ptr(r));
     } else {
-      widen_to_f32(w.row_ptr(r), w.dtype, scratch, w.cols);
+      widen_row(w, r, scratch);
       row = scratch;
     }
     for (int32_t t = 0; t < T; ++t) y[t * ldy + r] = dot_scalar(x + t * ldx, row, w.cols);

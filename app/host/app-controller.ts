@@ -1,20 +1,34 @@
-// The server's one piece of shared state: the engine host, what it has loaded or is loading, and
-// the generations in flight. Every change is pushed to the listeners (the /api/events streams),
-// so every open window shows the same model and the same engine status.
-import type { AppState, ServerEvent } from './api-types.js';
-import type { GenerationStream } from '../host/generation-stream.js';
-import type { HostClient } from '../host/host-client.js';
-import type { ChatTurn, GenerationSettings, LoadProgressInfo, ModelInfo } from '../host/protocol.js';
+// A face's one piece of shared state: the engine host, what it has loaded or is loading, and the
+// generations in flight. Every change is pushed to the listeners (the server's /api/events
+// streams, Electron's windows), so every window shows the same model and the same engine status.
+// Both faces use it; it knows nothing of HTTP or IPC.
+import type { AppEvent, AppState } from './app-state.js';
+import type { GenerationStream } from './generation-stream.js';
+import type { HostClient } from './host-client.js';
+import type { ChatTurn, GenerationSettings, LoadProgressInfo, ModelInfo } from './protocol.js';
+
+export type { AppEvent, AppState } from './app-state.js';
+
+export interface ModelLoadOptions {
+  contextSize?: number;
+  threads?: number;
+}
+
+export interface AppControllerOptions {
+  /** Called after every load the user asked for (the faces keep their model library with it). */
+  onLoaded?(model: ModelInfo): void;
+}
 
 export class AppController {
   private loading: AppState['loading'] = null;
   private hostMessage: string | null = null;
   private readonly generations = new Map<string, GenerationStream>();
-  private readonly listeners = new Set<(event: ServerEvent) => void>();
+  private readonly listeners = new Set<(event: AppEvent) => void>();
 
   constructor(
     readonly host: HostClient,
     private readonly version: string,
+    private readonly options: AppControllerOptions = {},
   ) {
     host.on((event) => {
       if (event.type === 'crashed') {
@@ -38,20 +52,23 @@ export class AppController {
     };
   }
 
-  subscribe(listener: (event: ServerEvent) => void): () => void {
+  subscribe(listener: (event: AppEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  async load(path: string, name: string, onProgress?: (p: LoadProgressInfo) => void): Promise<ModelInfo> {
+  async load(path: string, name: string, onProgress?: (p: LoadProgressInfo) => void, options: ModelLoadOptions = {}): Promise<ModelInfo> {
     this.setLoading({ name, progress: { stage: 'reading', fraction: 0 } });
     try {
-      return await this.host.loadModel(path, {
+      const model = await this.host.loadModel(path, {
+        ...options,
         onProgress: (progress) => {
           this.setLoading({ name, progress });
           onProgress?.(progress);
         },
       });
+      this.options.onLoaded?.(model);
+      return model;
     } finally {
       this.setLoading(null);
     }
@@ -90,7 +107,7 @@ export class AppController {
     this.emit({ type: 'state', state: this.state() });
   }
 
-  private emit(event: ServerEvent): void {
+  private emit(event: AppEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -4,7 +4,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { Conversation, ConversationSummary } from './api-types.js';
+import type { Conversation, ConversationSummary } from './conversation-types.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export class ConversationStore {

@@ -1,0 +1,7 @@
+// 8-bit block quantization of a checkpoint's chain linears (docs/FORMAT-Q8.md): `colm quantize`.
+export { quantizeCheckpoint } from './quantize-checkpoint.js';
+export type { QuantizeOptions, QuantizeResult } from './quantize-checkpoint.js';
+export type { QuantizationStats } from './quantized-tensors.js';
+export { dequantizeQ8Rows, q8Blocks, quantizeQ8Rows, Q8_BLOCK } from './q8-rows.js';
+export type { Q8Matrix, ScaleDType } from './q8-rows.js';
+export { QuantizeError } from './quantize-error.js';

@@ -1,0 +1,62 @@
+// The desktop app put together, with electron mocked and the engine host faked at the
+// utilityProcess boundary: the window loads the built renderer with the preload, IPC is
+// registered, the engine is started in a utilityProcess with the addon's unpacked path, the
+// default model is asked for, and an engine crash reaches the window (and the engine restarts).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, expect, test, vi } from 'vitest';
+
+import type { DesktopApp } from '../../../app/electron/desktop-app.js';
+import { EVENT_CHANNEL, INVOKE_CHANNELS } from '../../../app/electron/ipc-channels.js';
+import { fakeElectron, FakeUtilityProcess, FakeWebContents } from './fake-electron.js';
+
+vi.mock('electron', async () => (await import('./fake-electron.js')).fakeElectron);
+
+const root = resolve('.');
+const children: FakeUtilityProcess[] = [];
+let desktop: DesktopApp;
+
+beforeAll(async () => {
+  if (!existsSync(resolve('renderer/dist/index.html'))) throw new Error('run npm run build first: the renderer is not built');
+  fakeElectron.app.getAppPath.mockReturnValue(root);
+  // A host that says it is ready, as engine-host.js does once started.
+  fakeElectron.utilityProcess.fork.mockImplementation(() => {
+    const child = new FakeUtilityProcess();
+    children.push(child);
+    setTimeout(() => child.emit('message', { type: 'ready', pid: 4242 }), 0);
+    return child;
+  });
+  const { startDesktopApp } = await import('../../../app/electron/desktop-app.js');
+  desktop = await startDesktopApp();
+});
+
+test('one secure window loads the built renderer with the bundled preload', () => {
+  const window = desktop.window as unknown as { options: { webPreferences: Record<string, unknown> }; loadURL: { mock: { calls: string[][] } } };
+  expect(window.options.webPreferences).toMatchObject({ preload: resolve('dist/electron/preload.cjs'), sandbox: true, contextIsolation: true, nodeIntegration: false });
+  expect(window.loadURL.mock.calls).toEqual([[pathToFileURL(resolve('renderer/dist/index.html')).href]]);
+});
+
+test('every IPC channel is handled, and every web contents is guarded', () => {
+  expect([...fakeElectron.ipcMain.handlers.keys()].sort()).toEqual(Object.values(INVOKE_CHANNELS).sort());
+  const contents = new FakeWebContents();
+  fakeElectron.app.emit('web-contents-created', {}, contents);
+  expect(contents.windowOpenHandler!({ url: 'https://example.com' })).toEqual({ action: 'deny' });
+  expect(fakeElectron.session.defaultSession.permissionRequestHandler).not.toBeNull();
+});
+
+test('the engine runs in a utilityProcess with the addon path, and the default model is asked for', () => {
+  expect(fakeElectron.utilityProcess.fork.mock.calls[0]![0]).toBe(resolve('dist/app/host/engine-host.js'));
+  expect(fakeElectron.utilityProcess.fork.mock.calls[0]![2].env).toMatchObject({ COLM_ADDON_PATH: resolve('build/native/Release/colm.node') });
+  const load = children[0]!.posted.find((m) => (m as { type: string }).type === 'loadModel') as { path: string } | undefined;
+  expect(load?.path).toMatch(/(colm-default|air4_f32)\.safetensors$/);
+});
+
+test('when the engine dies the window is told, and a new engine is started', async () => {
+  const window = desktop.window.webContents as unknown as FakeWebContents;
+  children[0]!.emit('exit', 9);
+  const sent = window.sent.filter((s) => s.channel === EVENT_CHANNEL).map((s) => s.payload as { type: string; message?: string });
+  expect(sent).toContainEqual({ type: 'crashed', message: 'the engine process exited with code 9; restarting it' });
+  await vi.waitFor(() => expect(children).toHaveLength(2));
+  expect(desktop.controller.state().host.restarts).toBe(1);
+});
