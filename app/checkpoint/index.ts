@@ -21,3 +21,4 @@ export {
   toF16Bytes,
   toBF16Bytes,
 } from './float-bits.js';
+export { TensorReader } from './tensor-reader.js';

@@ -2,9 +2,9 @@
 // The write is atomic (temp file in the same folder, fsync, rename), so a crash or a full disk leaves
 // either the old file or the new one, never half a checkpoint that the loader would then refuse.
 
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+
+import { replaceFileAtomic } from '../common/atomic-write.js';
 import { ELEMENT_BYTES } from './safetensors.js';
 import type { TensorDType } from './types.js';
 
@@ -58,22 +58,10 @@ export function encodeSafetensorsHeader(tensors: TensorToWrite[], metadata?: Rec
 
 export async function writeSafetensors(path: string, tensors: TensorToWrite[], metadata?: Record<string, string>): Promise<void> {
   const header = encodeSafetensorsHeader(tensors, metadata);
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx');
-  try {
-    try {
-      let position = await writeAll(handle, header, 0);
-      for (const tensor of tensors) position = await writeAll(handle, tensor.data, position);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncFolder(dirname(path));
+  await replaceFileAtomic(path, async (handle) => {
+    let position = await writeAll(handle, header, 0);
+    for (const tensor of tensors) position = await writeAll(handle, tensor.data, position);
+  });
 }
 
 /** Writes every byte at `position` (write may be partial) and returns the position after them. */
@@ -84,18 +72,4 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number)
     done += bytesWritten;
   }
   return position + done;
-}
-
-/** Makes the rename itself durable; some platforms (Windows) cannot open a folder, which is fine. */
-async function syncFolder(folder: string): Promise<void> {
-  try {
-    const handle = await open(folder, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort only: the file itself is already synced.
-  }
 }

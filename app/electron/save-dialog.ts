@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { app, dialog, type BrowserWindow } from 'electron';
 
 import type { ExportFormat } from '../library/conversation-types.js';
-import { writeFileAtomic } from '../library/atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { ExportResult } from './colm-api.js';
 
 const FILTERS: Record<ExportFormat, Electron.FileFilter> = {

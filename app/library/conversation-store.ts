@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Conversation, ConversationSummary } from './conversation-types.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 
 export class ConversationStore {
   private readonly folder: string;
@@ -56,7 +56,7 @@ export class ConversationStore {
 
   async put(conversation: Conversation): Promise<void> {
     await mkdir(this.folder, { recursive: true });
-    await writeFileAtomic(this.file(conversation.id), JSON.stringify(conversation, null, 1));
+    await writeFileAtomic(this.file(conversation.id), JSON.stringify(conversation, null, 1), 0o600);
   }
 
   async remove(id: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { ModelInfo } from '../host/protocol.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { LibraryEntry } from './library-types.js';
 
 export type { LibraryEntry } from './library-types.js';
@@ -77,7 +77,7 @@ export class ModelLibrary {
     const run = this.queue.catch(() => undefined).then(async () => {
       const { entries, result } = edit(await this.read());
       await mkdir(dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, JSON.stringify({ version: 1, models: entries }, null, 1));
+      await writeFileAtomic(this.file, JSON.stringify({ version: 1, models: entries }, null, 1), 0o600);
       return result;
     });
     this.queue = run;

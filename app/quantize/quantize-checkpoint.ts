@@ -8,7 +8,7 @@ import { readCheckpoint, readCheckpointTexts, writeSafetensors, type LoadPlan, t
 import { Q8_BLOCK, type ScaleDType } from './q8-rows.js';
 import { QuantizeError } from './quantize-error.js';
 import { quantizedTensors, type QuantizationStats } from './quantized-tensors.js';
-import { SourceTensors } from './source-tensors.js';
+import { TensorReader } from '../checkpoint/index.js';
 
 export interface QuantizeOptions {
   modelPath: string;
@@ -62,7 +62,7 @@ export async function quantizeCheckpoint(options: QuantizeOptions): Promise<Quan
   const texts = await readCheckpointTexts(plan);
   const configText = quantizedConfigText(plan, texts.config);
 
-  const source = new SourceTensors(plan);
+  const source = new TensorReader(plan);
   let built;
   try {
     built = await quantizedTensors({ source, sourcePath: plan.source, config: plan.config, widths: plan.widths, scaleDtype, signal: options.signal });

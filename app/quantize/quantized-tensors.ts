@@ -6,7 +6,7 @@ import { expectedTensors, type ChainLinearSpec } from '../checkpoint/expected-te
 import type { ColmConfig, ChainWidths, TensorToWrite } from '../checkpoint/index.js';
 import { dequantizeQ8Rows, q8Blocks, q8Bytes, quantizeQ8Rows, type ScaleDType } from './q8-rows.js';
 import { QuantizeError } from './quantize-error.js';
-import type { SourceTensors } from './source-tensors.js';
+import type { TensorReader } from '../checkpoint/index.js';
 
 /** How far the quantized chain linears are from the originals, over every weight. */
 export interface QuantizationStats {
@@ -18,7 +18,7 @@ export interface QuantizationStats {
 }
 
 export interface QuantizeInput {
-  source: SourceTensors;
+  source: TensorReader;
   sourcePath: string;
   config: ColmConfig;
   widths: ChainWidths;

@@ -8,7 +8,7 @@ import type { ColmConfig, DType, LoadPlan } from '../../checkpoint/index.js';
 import { growConfig } from './grow-config.js';
 import { GrowError } from './grow-error.js';
 import { growTensors } from './grown-tensors.js';
-import { readSourceTexts } from './source-texts.js';
+import { readCheckpointTexts } from '../../checkpoint/index.js';
 import { TensorSource } from './tensor-source.js';
 
 export interface GrowOptions {
@@ -66,7 +66,7 @@ export async function growCheckpoint(options: GrowOptions): Promise<GrowResult> 
   if (!Number.isSafeInteger(seed) || seed < 0) throw new GrowError(plan.source, `the seed must be a non-negative integer, got ${seed}`);
   const out = checkOutPath(plan, options.outPath);
   const dtype = options.dtype ?? defaultDtype(plan);
-  const texts = await readSourceTexts(plan);
+  const texts = await readCheckpointTexts(plan);
   const grown = growConfig(plan.source, parseRawConfig(plan, texts.config), plan.config, ratio, dtype);
 
   const source = new TensorSource(plan);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { BpeEncoder } from './bpe-encoder.js';
 import { BYTE_SYMBOL_COUNT, MAX_SYMBOL_COUNT, trainBpe } from './bpe-trainer.js';
 import { brownFileText } from './brown-corpus.js';
-import { writeTextAtomically } from './atomic-write.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { specialTokenIds, tokenizerConfigText, tokenizerJsonText } from './tokenizer-files.js';
 import { checkTokenizerAgainstLibrary, PROBE_TEXTS, sampleLines } from './verify-tokenizer.js';
 import { WordCounter } from './word-counts.js';
@@ -134,8 +134,8 @@ export async function trainTokenizer(options: TrainTokenizerOptions): Promise<Tr
   ]);
   log(`checked ${checkedTexts} texts: @huggingface/tokenizers gives the trainer's ids and exact round trips (${seconds()} s)`);
 
-  await writeTextAtomically(options.outPath, jsonText);
-  if (options.configOutPath !== undefined) await writeTextAtomically(options.configOutPath, configText);
+  await writeFileAtomic(options.outPath, jsonText);
+  if (options.configOutPath !== undefined) await writeFileAtomic(options.configOutPath, configText);
   return {
     vocabSize,
     mergeCount: trained.merges.length,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { TextTokenizer } from '../../checkpoint/tokenizer.js';
 import { brownFileText } from '../tokenizer/brown-corpus.js';
-import { writeTextAtomically } from '../tokenizer/atomic-write.js';
+import { writeFileAtomic as writeTextAtomically } from '../../common/atomic-write.js';
 import { TrainError } from './train-error.js';
 
 export type CorpusFormat = 'text' | 'brown';

@@ -1,10 +1,12 @@
 // Reads a checkpoint's tensors straight from its safetensors files at the offsets the LoadPlan
 // gives (the reader has proven them in bounds), one tensor at a time: as raw bytes to copy, or as
-// float32 values to quantize. Typed-array views assume a little-endian host, as safetensors does
+// float32 values. Tools that write a new checkpoint from an old one (colm grow, colm quantize)
+// never need the native engine and never hold more of the old model than the tensor at hand. Typed-array views assume a little-endian host, as safetensors does
 // (every platform Node runs this app on is).
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { f16BitsToFloat32, type LoadPlan, type TensorEntry } from '../checkpoint/index.js';
+import { f16BitsToFloat32 } from './float-bits.js';
+import type { LoadPlan, TensorEntry } from './types.js';
 
 let f16Table: Float32Array | null = null;
 
@@ -17,7 +19,7 @@ function f16Values(): Float32Array {
   return f16Table;
 }
 
-export class SourceTensors {
+export class TensorReader {
   private readonly entries: Map<string, TensorEntry>;
   private readonly handles = new Map<number, FileHandle>();
 
@@ -54,7 +56,7 @@ export class SourceTensors {
     const entry = this.entry(name);
     const bytes = await this.bytes(name);
     if (entry.dtype === 'F32') return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
-    if (entry.dtype === 'I8') throw new Error(`${this.plan.source}: tensor ${JSON.stringify(name)} is already quantized (I8)`);
+    if (entry.dtype === 'I8') throw new Error(`${this.plan.source}: tensor ${JSON.stringify(name)} is quantized (I8): float weights are needed`);
     const halves = new Uint16Array(bytes.buffer, 0, bytes.byteLength / 2);
     const out = new Float32Array(halves.length);
     if (entry.dtype === 'F16') {
