@@ -9,6 +9,9 @@ import { resolve } from 'node:path';
 
 import { loadModel } from '../app/engine/model.js';
 import { loadAddon } from '../app/engine/native.js';
+import { existsSync } from 'node:fs';
+
+import { compareWithLlamaCpp, formatTable } from './llama-cpp/compare.js';
 import { measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
 import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
 import { trainThroughput } from './train-throughput.js';
@@ -96,6 +99,25 @@ async function endToEnd(triad: number): Promise<void> {
   report.roofline = { triadGBps: triad, bestDecodeGBps: best, fraction: best / triad };
 }
 
+// llama.cpp on the same weights (F16 GGUF written by bench/gguf-writer.ts), through
+// node-llama-cpp installed in bench/llama-cpp only: `npm ci --prefix bench/llama-cpp`.
+async function llamaCpp(): Promise<void> {
+  if (!existsSync(resolve('bench/llama-cpp/node_modules/node-llama-cpp'))) {
+    log('\n## llama.cpp: skipped (install it with: npm ci --prefix bench/llama-cpp)');
+    return;
+  }
+  const rows = await compareWithLlamaCpp(
+    large ? [DENSE_130M, DENSE_1B] : [DENSE_130M],
+    ['F16', 'BF16'],
+    [1, 2],
+    { promptTokens: 128, decodeTokens: quick ? 16 : 64, rounds: 2 },
+    log,
+  );
+  report.llamaCpp = rows;
+  log('\n## Against llama.cpp (same weights; llama.cpp reads them as F16)');
+  log(formatTable(rows));
+}
+
 async function elastic(): Promise<void> {
   const path = await syntheticModel(AIR4_500M, 'BF16', log);
   const model = await loadModel(path);
@@ -142,6 +164,7 @@ report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.
 log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; kernels ${system.kernels} (available: ${system.kernelsAvailable?.join(', ')})`);
 const { triad } = kernels(threads);
 await endToEnd(triad);
+await llamaCpp();
 await elastic();
 report.training = await trainThroughput({ steps: quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) }, log);
 if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

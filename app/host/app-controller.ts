@@ -5,6 +5,8 @@
 import type { AppEvent, AppState } from './app-state.js';
 import type { GenerationStream } from './generation-stream.js';
 import type { HostClient } from './host-client.js';
+import type { PolicyDriver } from './policy-driver.js';
+import type { RulesOutcome } from './policy-view.js';
 import type { ChatTurn, GenerationSettings, LoadProgressInfo, ModelInfo } from './protocol.js';
 
 export type { AppEvent, AppState } from './app-state.js';
@@ -17,6 +19,8 @@ export interface ModelLoadOptions {
 export interface AppControllerOptions {
   /** Called after every load the user asked for (the faces keep their model library with it). */
   onLoaded?(model: ModelInfo): void;
+  /** The chain policy ('auto' chains); its view joins the state, and its changes are pushed. */
+  policy?: PolicyDriver;
 }
 
 export class AppController {
@@ -31,6 +35,7 @@ export class AppController {
     private readonly options: AppControllerOptions = {},
   ) {
     host.on((event) => {
+      if (event.type === 'load') return; // the policy's business, not the windows'
       if (event.type === 'crashed') {
         this.hostMessage = event.message;
         this.emit({ type: 'crashed', message: event.message });
@@ -41,6 +46,7 @@ export class AppController {
       }
       this.emitState();
     });
+    options.policy?.onUpdate(() => this.emitState());
   }
 
   state(): AppState {
@@ -49,7 +55,33 @@ export class AppController {
       loading: this.loading,
       host: { status: this.host.status, restarts: this.host.restartCount, message: this.hostMessage },
       version: this.version,
+      policy: this.options.policy?.view() ?? null,
     };
+  }
+
+  /** Auto on: the chain policy decides; off: the count in use now stays until changed by hand. */
+  setChainAuto(on: boolean): void {
+    this.requirePolicy().setAuto(on);
+  }
+
+  /** Pins the chain count (auto off). */
+  setManualChains(chains: number): void {
+    this.requirePolicy().setManual(chains);
+  }
+
+  /** Checks and applies the user's rules, or answers what is wrong with them. */
+  setPolicyRules(rules: unknown): RulesOutcome {
+    return this.requirePolicy().setRules(rules);
+  }
+
+  /** Replays the simulated power script from its start; false when there is none. */
+  restartPowerSimulation(): boolean {
+    return this.options.policy?.restartSimulation() ?? false;
+  }
+
+  private requirePolicy(): PolicyDriver {
+    if (!this.options.policy) throw new Error('the chain policy is not running here');
+    return this.options.policy;
   }
 
   subscribe(listener: (event: AppEvent) => void): () => void {

@@ -1,13 +1,18 @@
 // What a face (the HTTP server, Electron's main process) tells its windows about the engine: the
 // loaded model, a load in progress and the host process's health. Plain data, shared with the
 // renderer through type-only imports.
+import type { PolicyView } from './policy-view.js';
 import type { HostStatus, LoadProgressInfo, ModelInfo } from './protocol.js';
+
+export type { PolicyPoint, PolicyView, Rules, RulesOutcome } from './policy-view.js';
 
 export interface AppState {
   model: ModelInfo | null;
   loading: { name: string; progress: LoadProgressInfo } | null;
   host: { status: HostStatus; restarts: number; message: string | null };
   version: string;
+  /** The chain policy: its choice and reason, auto or pinned, the rules, the chart's history. */
+  policy: PolicyView | null;
 }
 
 /** Pushed to every window on each change. */

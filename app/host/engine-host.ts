@@ -2,6 +2,7 @@
 // under Electron), it runs the native engine away from the face (server, Electron main), so a
 // crash in native code takes down only this process. Requests come in as HostRequest messages
 // over the parent channel; every reply and stream goes out as a HostEvent.
+import { BusyMeter } from './busy-meter.js';
 import { EngineService } from './engine-service.js';
 import { parentChannel } from './parent-channel.js';
 import type { ErrorInfo, HostEvent, HostRequest } from './protocol.js';
@@ -22,10 +23,16 @@ function envNumber(name: string): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
+const busy = new BusyMeter();
 const engine = new EngineService({
   // Slow motion for demos and UI tests with tiny models, which otherwise finish in milliseconds.
   tokenDelayMs: envNumber('COLM_HOST_TOKEN_DELAY_MS'),
+  busy,
 });
+
+// The parent's chain policy polls every 2 s; reporting on the same beat keeps its subtraction fresh.
+const LOAD_REPORT_MS = 2000;
+setInterval(() => send({ type: 'load', load: busy.report() }), LOAD_REPORT_MS).unref();
 
 async function handle(request: HostRequest): Promise<void> {
   switch (request.type) {
@@ -47,6 +54,10 @@ async function handle(request: HostRequest): Promise<void> {
       return;
     case 'stop':
       engine.stop(request.requestId);
+      send({ type: 'result', id: request.id, value: null });
+      return;
+    case 'setAutoChains':
+      engine.setAutoChains(request.chains);
       send({ type: 'result', id: request.id, value: null });
       return;
     case 'generate': {

@@ -3,6 +3,8 @@
 // (engine-host.ts) turns requests into calls here and the callbacks into events.
 import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
+import { followAutoChains } from './auto-chains-follower.js';
+import type { BusyMeter } from './busy-meter.js';
 import { fitToContext } from './fit-context.js';
 import { describeModel } from './model-info.js';
 import { textPrompt } from './text-prompt.js';
@@ -13,6 +15,8 @@ export interface EngineServiceOptions {
   batchIntervalMs?: number; // default 24: inside the 16-50 ms the UI wants
   /** Extra wait after each token: lets a tiny test model stream at a human pace. 0: none. */
   tokenDelayMs?: number;
+  /** Told when generations start and end, for the load reports the chain policy subtracts. */
+  busy?: BusyMeter;
 }
 
 export interface GenerateCallbacks {
@@ -39,6 +43,8 @@ export class EngineService {
   private running: Running | null = null;
   /** Stops that arrived before their generation began (IPC order does not rule that out). */
   private readonly earlyStops = new Set<string>();
+  /** The chain policy's latest count (setAutoChains); null until the parent has said: every chain. */
+  private autoChains: number | null = null;
 
   constructor(private readonly options: EngineServiceOptions = {}) {}
 
@@ -76,6 +82,11 @@ export class EngineService {
     this.disposeLoaded();
   }
 
+  /** 'auto' generations, the running one included, take `chains` from their next token on. */
+  setAutoChains(chains: number): void {
+    if (Number.isFinite(chains) && chains >= 1) this.autoChains = Math.round(chains);
+  }
+
   /** Asks a running generation to stop; it ends with finishReason 'abort'. Unknown ids are ignored. */
   stop(requestId: string): void {
     if (this.running?.requestId === requestId) {
@@ -96,11 +107,13 @@ export class EngineService {
     if (!loaded) throw new Error('no model is loaded: load a checkpoint first');
     const abort = new AbortController();
     if (this.earlyStops.delete(requestId)) abort.abort();
+    this.options.busy?.begin(/cuda|gpu/i.test(loaded.info.kernels));
     const work = this.runGeneration(loaded, messages, settings, callbacks, abort.signal, text);
     this.running = { requestId, abort, finished: work.catch(() => undefined) };
     try {
       return await work;
     } finally {
+      this.options.busy?.end();
       if (this.running?.requestId === requestId) this.running = null;
     }
   }
@@ -112,7 +125,7 @@ export class EngineService {
   }
 
   private async runGeneration(
-    { model, session }: Loaded,
+    { model, session, info }: Loaded,
     messages: ChatTurn[],
     settings: GenerationSettings,
     callbacks: GenerateCallbacks,
@@ -120,7 +133,8 @@ export class EngineService {
     text: string | undefined,
   ): Promise<GenerationSummary> {
     const n = model.chainCount;
-    const chains = settings.chains === 'auto' ? n : Math.min(n, Math.max(1, Math.round(settings.chains)));
+    const chains =
+      settings.chains === 'auto' ? followAutoChains(() => this.autoChains ?? n, n, info.kvSharing) : Math.min(n, Math.max(1, Math.round(settings.chains)));
     const contextSize = session.contextSize;
     const reserve = Math.min(settings.maxTokens, Math.floor(contextSize / 4));
     const { prompt, dropped } =

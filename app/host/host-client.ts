@@ -11,6 +11,7 @@ import { forkHost, type HostExit, type HostProcess, type HostSpawner } from './h
 import {
   isHostEvent,
   type ChatTurn,
+  type EngineLoadReport,
   type ErrorInfo,
   type GenerationSettings,
   type HostEvent,
@@ -26,7 +27,8 @@ export type { HostStatus } from './protocol.js';
 export type HostClientEvent =
   | { type: 'status'; status: HostStatus; message?: string }
   | { type: 'crashed'; message: string }
-  | { type: 'modelChanged'; model: ModelInfo | null };
+  | { type: 'modelChanged'; model: ModelInfo | null }
+  | { type: 'load'; load: EngineLoadReport };
 
 export class HostCrashedError extends Error {
   constructor(message: string) {
@@ -75,6 +77,10 @@ export class HostClient {
   private disposed = false;
   private state: HostStatus = 'stopped';
   private restarts = 0;
+  /** The chain policy's count for 'auto' generations; sent again to every new host process. */
+  private autoChains: number | null = null;
+  /** The process that has said 'ready' (requests sent earlier could be lost under utilityProcess). */
+  private readyChild: HostProcess | null = null;
 
   constructor(private readonly options: HostClientOptions = {}) {}
 
@@ -151,6 +157,16 @@ export class HostClient {
     return stream;
   }
 
+  /**
+   * What 'auto' generations run with from their next token (the chain policy's count). Kept here
+   * too, so a host restarted after a crash follows the policy from its first token.
+   */
+  setAutoChains(chains: number): void {
+    if (this.autoChains === chains) return;
+    this.autoChains = chains;
+    this.pushAutoChains();
+  }
+
   async stop(requestId: string): Promise<void> {
     if (!this.streams.has(requestId) || !this.child) return;
     await this.request({ type: 'stop', requestId });
@@ -192,6 +208,12 @@ export class HostClient {
     });
   }
 
+  private pushAutoChains(): void {
+    if (this.autoChains === null || !this.readyChild || this.readyChild !== this.child) return;
+    // A host that dies meanwhile is restarted and told again; nothing to do about this failure.
+    this.request({ type: 'setAutoChains', chains: this.autoChains }).catch(() => undefined);
+  }
+
   private spawn(): Promise<void> {
     this.setStatus(this.restarts > 0 ? 'restarting' : 'starting');
     const spawn = this.options.spawn ?? forkHost;
@@ -201,6 +223,9 @@ export class HostClient {
       const offReady = child.onMessage((message) => {
         if (isHostEvent(message) && message.type === 'ready') {
           offReady();
+          this.readyChild = child;
+          // Before anything else is asked of it, so its first 'auto' token already follows the policy.
+          this.pushAutoChains();
           resolve();
         }
       });
@@ -216,6 +241,9 @@ export class HostClient {
   private onEvent(event: HostEvent): void {
     switch (event.type) {
       case 'ready':
+        return;
+      case 'load':
+        this.emit({ type: 'load', load: event.load });
         return;
       case 'loadProgress':
         this.pending.get(event.id)?.onProgress?.(event.progress);

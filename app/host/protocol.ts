@@ -13,7 +13,10 @@ export interface ChatTurn {
   content: string;
 }
 
-/** 'auto' is the chain policy's choice; until the policy exists it means every chain. */
+/**
+ * 'auto' follows the chain policy token by token (the parent pushes its count with
+ * setAutoChains); a number fixes the count for the whole reply.
+ */
 export type ChainSetting = number | 'auto';
 
 export interface GenerationSettings {
@@ -109,7 +112,9 @@ export type HostRequest =
   | { type: 'modelInfo'; id: number }
   // `text`, when present, is continued as it is, without the chat template (/v1/completions); `messages` is then empty.
   | { type: 'generate'; id: number; requestId: string; messages: ChatTurn[]; settings: GenerationSettings; text?: string }
-  | { type: 'stop'; id: number; requestId: string };
+  | { type: 'stop'; id: number; requestId: string }
+  // The chain policy's count, pushed whenever it changes: what 'auto' generations use from their next token.
+  | { type: 'setAutoChains'; id: number; chains: number };
 
 // ---------------------------------------------------------------------------------------------
 // Events: host -> parent.
@@ -122,7 +127,16 @@ export type HostEvent =
   | { type: 'error'; id: number; error: ErrorInfo }
   | { type: 'tokens'; requestId: string; batch: TokenBatch }
   | { type: 'done'; requestId: string; summary: GenerationSummary }
-  | { type: 'generateError'; requestId: string; error: ErrorInfo };
+  | { type: 'generateError'; requestId: string; error: ErrorInfo }
+  // Every ~2 s: how busy the engine was since the last report (zeros while idle), so the policy's
+  // probes can subtract our own decode from the machine's load.
+  | { type: 'load'; load: EngineLoadReport };
+
+/** The engine host's own use of the machine over one report window (the policy's EngineLoad). */
+export interface EngineLoadReport {
+  cpuShare: number; // 0..1 of all cores' time
+  gpuShare: number; // 0..1 of wall time with our GPU work in flight; 0 on the CPU
+}
 
 /** loadModel and modelInfo answer with the model (or null); the others with null. */
 export type HostResultValue = ModelInfo | null;

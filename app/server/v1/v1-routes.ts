@@ -3,7 +3,7 @@
 import type { AppController } from '../../host/app-controller.js';
 import type { Route } from '../router.js';
 import { checkApiKey } from './api-key.js';
-import { ALL_CHAINS } from './auto-chains.js';
+import { FOLLOW_POLICY } from './auto-chains.js';
 import { chatCompletionsRoute } from './chat-completions-route.js';
 import { completionsRoute } from './completions-route.js';
 import { DEFAULT_QUEUE_LIMITS } from './generation-queue.js';
@@ -33,7 +33,7 @@ export function v1Routes(controller: AppController, options: OpenAiApiOptions): 
     controller,
     apiKey: options.apiKey ?? null,
     queues: new ModelQueues({ ...DEFAULT_QUEUE_LIMITS, waiting: options.maxWaiting ?? DEFAULT_QUEUE_LIMITS.waiting }),
-    autoChains: options.autoChains ?? ALL_CHAINS,
+    autoChains: options.autoChains ?? FOLLOW_POLICY,
   };
   const keyed = [...modelRoutes(deps), chatCompletionsRoute(deps), completionsRoute(deps)].map((route) => withOpenAiErrors(route, deps.apiKey));
   return [...keyed, withOpenAiErrors(healthRoute(deps), null)];
