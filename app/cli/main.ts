@@ -35,6 +35,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   'api-key': { type: 'string' },
   'max-queue': { type: 'string' },
+  'simulate-power': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   // colm tokenizer train
   corpus: { type: 'string', multiple: true },
@@ -140,10 +141,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N]');
+        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--simulate-power FILE.json]');
         const port = intOption(v.port, 'port', 0, 65535);
         const maxQueue = intOption(v['max-queue'], 'max-queue', 0, 10_000);
-        await serveCommand({ modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue }, process.stdout, process.stderr, abort.signal);
+        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, simulatePower: v['simulate-power'] };
+        await serveCommand(serve, process.stdout, process.stderr, abort.signal);
         return 0;
       }
       case 'grow': {

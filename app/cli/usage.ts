@@ -15,9 +15,12 @@ Usage:
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
   colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S]
   colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--max-queue N]
+           [--simulate-power FILE.json]
            the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port), and an
            OpenAI-compatible API at /v1 (docs/API.md); --api-key (or COLM_API_KEY) makes /v1 ask
-           for "Authorization: Bearer KEY"; --max-queue: requests that may wait (default 16)
+           for "Authorization: Bearer KEY"; --max-queue: requests that may wait (default 16);
+           --simulate-power replays a battery/GPU timeline for the chain policy
+           (app/policy/README.md) instead of reading this machine
   colm logits MODEL --tokens t0,t1,... [--prefill P] (--chains K | --schedule k,k,...) [--threads N]
   colm tokenizer train --corpus FILE... --vocab N --out tokenizer.json [--config-out FILE]
            [--special TOKEN]... [--corpus-format text|brown]

@@ -1,7 +1,7 @@
 // What the preload script puts on window.colm, and what travels over IPC for it. Types only, and
 // only from files that are types only: the renderer imports this file (type-only) and must never
 // pull Node or Electron code into its bundle.
-import type { AppEvent, AppState } from '../host/app-state.js';
+import type { AppEvent, AppState, PolicyView, RulesOutcome } from '../host/app-state.js';
 import type { ChatTurn, ErrorInfo, GenerationSettings, GenerationSummary, LoadProgressInfo, ModelInfo, TokenBatch } from '../host/protocol.js';
 import type { Conversation, ConversationSummary, ExportFormat } from '../library/conversation-types.js';
 import type { LibraryEntry } from '../library/library-types.js';
@@ -63,6 +63,9 @@ export interface ExportResult {
   path?: string;
 }
 
+/** navigator.getBattery() as the renderer forwards it; null where the page has no BatteryManager. */
+export type BatteryReport = { level: number; charging: boolean } | null;
+
 /**
  * Pushed from main on one channel. A chat's tokens, its end and its failure all come this way,
  * in order, so the last batch can never arrive after the reply has been marked done.
@@ -90,6 +93,12 @@ export interface ColmApi {
   importConversation(data: unknown): Promise<IpcResult<Conversation>>;
   listLibrary(): Promise<IpcResult<LibraryEntry[]>>;
   removeFromLibrary(id: string): Promise<IpcResult<null>>;
+  /** The chain policy: Auto on or off (off pins the count in use), a pinned count, the rules. */
+  setChainAuto(auto: boolean): Promise<IpcResult<PolicyView | null>>;
+  setManualChains(chains: number): Promise<IpcResult<PolicyView | null>>;
+  setPolicyRules(rules: unknown): Promise<IpcResult<RulesOutcome>>;
+  /** The renderer's battery reading, for the policy (Chromium reads it; main cannot). */
+  reportBattery(battery: BatteryReport): Promise<IpcResult<null>>;
   /** Returns the function that ends the subscription. */
   onEvent(listener: (event: ColmEvent) => void): () => void;
 }

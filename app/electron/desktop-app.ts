@@ -9,8 +9,10 @@ import { app, ipcMain, session, type BrowserWindow } from 'electron';
 import { defaultModelPath } from '../cli/default-model.js';
 import { AppController } from '../host/app-controller.js';
 import { HostClient } from '../host/host-client.js';
+import { startChainPolicy } from '../host/policy-setup.js';
 import { ConversationStore } from '../library/conversation-store.js';
 import { ModelLibrary } from '../library/model-library.js';
+import { ElectronPowerProbe } from '../policy/probes/electron-power.js';
 import { appPaths, unpackedPath, type AppPaths } from './app-paths.js';
 import { sendEvent } from './chat-relay.js';
 import { utilityProcessHost } from './engine-process.js';
@@ -56,10 +58,17 @@ export async function startDesktopApp(): Promise<DesktopApp> {
 
   const host = new HostClient({ entry: paths.hostEntry, env: { COLM_ADDON_PATH: paths.addon }, spawn: utilityProcessHost });
   const library = new ModelLibrary(paths.dataDir);
+  // powerMonitor speaks first for the chain policy (and at once on a change), the page's
+  // navigator.getBattery() gives the level; /sys, pmset and nvidia-smi fill in the rest.
+  const power = watchPower();
+  const electronPower = new ElectronPowerProbe();
+  electronPower.update(power.current);
+  power.on((change) => electronPower.update(change));
+  const policy = await startChainPolicy({ host, electron: electronPower });
   const controller = new AppController(host, app.getVersion(), {
     onLoaded: (model) => void library.record(model).catch(() => undefined),
+    policy,
   });
-  const power = watchPower();
 
   const icon = join(paths.root, 'build', 'icon.png');
   const window = createMainWindow({ preload: paths.preload, icon: existsSync(icon) ? icon : undefined, devTools: !app.isPackaged });
@@ -73,12 +82,14 @@ export async function startDesktopApp(): Promise<DesktopApp> {
     origin,
     window: () => (window.isDestroyed() ? null : window),
     saveFile: (fileName, text, format) => saveWithDialog(window.isDestroyed() ? null : window, fileName, text, format),
+    onBattery: (battery) => electronPower.update({ battery }),
   });
   window.on('closed', () => {
     unsubscribe();
     unregister();
   });
   app.on('before-quit', () => {
+    policy.stop();
     power.dispose();
     void host.dispose();
   });

@@ -16,6 +16,10 @@ export const INVOKE_CHANNELS: Readonly<Record<ColmInvokeMethod, string>> = {
   importConversation: 'colm:import-conversation',
   listLibrary: 'colm:list-library',
   removeFromLibrary: 'colm:remove-from-library',
+  setChainAuto: 'colm:set-chain-auto',
+  setManualChains: 'colm:set-manual-chains',
+  setPolicyRules: 'colm:set-policy-rules',
+  reportBattery: 'colm:report-battery',
 };
 
 /** Main -> renderer: every ColmEvent. */

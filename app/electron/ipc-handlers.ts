@@ -12,12 +12,13 @@ import type { ConversationStore } from '../library/conversation-store.js';
 import type { ExportFormat } from '../library/conversation-types.js';
 import { InputError } from '../library/input-error.js';
 import type { ModelLibrary } from '../library/model-library.js';
+import { expectBoolean, expectChainCount } from '../library/policy-inputs.js';
 import { expectId, expectObject, parseConversation } from '../library/validate.js';
 import { ChatRelay, sendEvent } from './chat-relay.js';
-import type { ColmInvokeMethod, ExportResult, IpcResult } from './colm-api.js';
+import type { BatteryReport, ColmInvokeMethod, ExportResult, IpcResult } from './colm-api.js';
 import { checkpointFromDrop } from './dropped-paths.js';
 import { INVOKE_CHANNELS } from './ipc-channels.js';
-import { expectArgs, parseChat, parseExport, parseLoadPath, parseLoadPaths } from './ipc-inputs.js';
+import { expectArgs, parseBattery, parseChat, parseExport, parseLoadPath, parseLoadPaths } from './ipc-inputs.js';
 import { failure, ok } from './ipc-result.js';
 import type { AppOrigin } from './trusted-origin.js';
 
@@ -29,6 +30,8 @@ export interface IpcDeps {
   /** The app's window: the only web contents allowed to call. */
   window(): BrowserWindow | null;
   saveFile(fileName: string, text: string, format: ExportFormat): Promise<ExportResult>;
+  /** Where the page's battery readings go (the policy's ElectronPowerProbe); absent: dropped. */
+  onBattery?(battery: BatteryReport): void;
 }
 
 type Handler = (event: IpcMainInvokeEvent, args: unknown[]) => Promise<unknown>;
@@ -127,6 +130,25 @@ function handlers(deps: IpcDeps): Record<ColmInvokeMethod, Handler> {
       expectArgs(args, 1);
       const id = expectId(args[0], 'the library id');
       if (!(await library.remove(id))) throw notFound(`no model "${id}" in the library`);
+      return null;
+    },
+    setChainAuto: async (_event, args) => {
+      expectArgs(args, 1);
+      controller.setChainAuto(expectBoolean(args[0], 'auto'));
+      return controller.state().policy;
+    },
+    setManualChains: async (_event, args) => {
+      expectArgs(args, 1);
+      controller.setManualChains(expectChainCount(args[0], 'chains', controller.host.currentModel?.chainCount ?? null));
+      return controller.state().policy;
+    },
+    setPolicyRules: async (_event, args) => {
+      expectArgs(args, 1);
+      return controller.setPolicyRules(args[0]);
+    },
+    reportBattery: async (_event, args) => {
+      expectArgs(args, 1);
+      deps.onBattery?.(parseBattery(args[0]));
       return null;
     },
   };

@@ -4,7 +4,7 @@ import type { ChatTurn, GenerationSettings } from '../host/protocol.js';
 import type { ExportFormat } from '../library/conversation-types.js';
 import { InputError } from '../library/input-error.js';
 import { expectId, expectObject, expectOneOf, expectPath, expectString, parseChatTurns, parseLoadOptions, parseSettings, type LoadOptions } from '../library/validate.js';
-import type { PickedPath } from './colm-api.js';
+import type { BatteryReport, PickedPath } from './colm-api.js';
 
 const MAX_FILES = 1000;
 const FORMATS: readonly ExportFormat[] = ['json', 'markdown'];
@@ -40,4 +40,14 @@ export function parseChat(value: unknown): { chatId: string; messages: ChatTurn[
 export function parseExport(value: unknown): { id: string; format: ExportFormat } {
   const o = expectObject(value, 'the request');
   return { id: expectId(o.id, 'id'), format: expectOneOf(o.format, 'format', FORMATS) };
+}
+
+/** A battery reading from the page: null (no BatteryManager), or a level 0..1 and charging. */
+export function parseBattery(value: unknown): BatteryReport {
+  if (value === null) return null;
+  const o = expectObject(value, 'battery');
+  const level = o.level;
+  if (typeof level !== 'number' || !Number.isFinite(level) || level < 0 || level > 1) throw new InputError('battery.level must be a number from 0 to 1');
+  if (typeof o.charging !== 'boolean') throw new InputError('battery.charging must be true or false');
+  return { level, charging: o.charging };
 }

@@ -1,5 +1,6 @@
-// powerMonitor's news, as plain values for whoever decides the chain count (app/policy will:
-// ElectronPowerProbe.update takes exactly these fields). No policy here: a typed emitter only.
+// powerMonitor's news, as plain values for whoever decides the chain count (desktop-app.ts feeds
+// them to the chain policy's ElectronPowerProbe, whose update() takes exactly these fields). No
+// policy here: a typed emitter only.
 import { powerMonitor } from 'electron';
 
 export type ThermalState = 'unknown' | 'nominal' | 'fair' | 'serious' | 'critical';

@@ -39,6 +39,10 @@ const api: ColmApi = {
   importConversation: (data) => ipcRenderer.invoke(C.importConversation, data),
   listLibrary: () => ipcRenderer.invoke(C.listLibrary),
   removeFromLibrary: (id) => ipcRenderer.invoke(C.removeFromLibrary, id),
+  setChainAuto: (auto) => ipcRenderer.invoke(C.setChainAuto, auto),
+  setManualChains: (chains) => ipcRenderer.invoke(C.setManualChains, chains),
+  setPolicyRules: (rules) => ipcRenderer.invoke(C.setPolicyRules, rules),
+  reportBattery: (battery) => ipcRenderer.invoke(C.reportBattery, battery),
   onEvent: (listener) => {
     const forward = (_event: IpcRendererEvent, payload: ColmEvent) => listener(payload);
     ipcRenderer.on(EVENT_CHANNEL, forward);

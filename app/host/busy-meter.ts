@@ -24,6 +24,7 @@ export class BusyMeter {
   private windowStart: number;
   private cpuAtStart: number; // µs
   private running: { since: number; onGpu: boolean } | null = null;
+  private active = 0; // generations between begin() and end(): a newer one may begin before an older one has ended
   private ranInWindow = false;
   private gpuBusyMs = 0;
 
@@ -37,12 +38,12 @@ export class BusyMeter {
 
   /** A generation began; `onGpu` when its model runs on a GPU backend. */
   begin(onGpu: boolean): void {
-    this.running = { since: this.now(), onGpu };
     this.ranInWindow = true;
+    if (this.active++ === 0) this.running = { since: this.now(), onGpu };
   }
 
   end(): void {
-    if (!this.running) return;
+    if (this.active === 0 || --this.active > 0 || !this.running) return;
     if (this.running.onGpu) this.gpuBusyMs += this.now() - this.running.since;
     this.running = null;
   }

@@ -4,7 +4,7 @@ import type { ChatTurn, ErrorInfo, GenerationSettings, GenerationSummary, LoadPr
 import type { AppEvent } from '../host/app-state.js';
 
 export type * from '../host/protocol.js';
-export type { AppState } from '../host/app-state.js';
+export type { AppState, PolicyPoint, PolicyView, Rules, RulesOutcome } from '../host/app-state.js';
 export type * from '../library/conversation-types.js';
 export type { LibraryEntry } from '../library/library-types.js';
 
@@ -51,6 +51,23 @@ export interface StopChatBody {
 // --- model library -----------------------------------------------------------------------------
 // GET /api/models/library answers LibraryEntry[], most recently loaded first;
 // DELETE /api/models/library/:id forgets one (and deletes the copy of a dropped checkpoint).
+
+// --- chain policy ------------------------------------------------------------------------------
+// POST /api/policy/auto { auto } and POST /api/policy/manual { chains } answer the PolicyView;
+// POST /api/policy/rules { rules } answers a RulesOutcome; POST /api/policy/simulation/restart
+// (only with colm serve --simulate-power) replays the script and answers the PolicyView.
+
+export interface PolicyAutoBody {
+  auto: boolean;
+}
+
+export interface PolicyManualBody {
+  chains: number;
+}
+
+export interface PolicyRulesBody {
+  rules: unknown;
+}
 
 // --- server-pushed state -----------------------------------------------------------------------
 

@@ -73,6 +73,6 @@ export function sendError(res: ServerResponse, error: unknown, req?: IncomingMes
     res.end();
     return;
   }
-  //FIXOFF
+  if (req && !req.complete) res.setHeader('connection', 'close');
   sendJson(res, status, body);
 }

@@ -19,6 +19,8 @@ import {
   type LoadEvent,
   type LoadProgressInfo,
   type ModelInfo,
+  type PolicyView,
+  type RulesOutcome,
   type ServerEvent,
   type SessionOptions,
   type UploadFile,
@@ -219,5 +221,23 @@ export class HttpBridge implements Bridge {
   async removeFromLibrary(id: string): Promise<void> {
     const response = await fetch(`${this.base}/api/models/library/${encodeURIComponent(id)}`, { method: 'DELETE' });
     if (!response.ok && response.status !== 404) throw await failure(response);
+  }
+
+  async setChainAuto(auto: boolean): Promise<PolicyView | null> {
+    const response = await this.post('/api/policy/auto', { auto });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as PolicyView | null;
+  }
+
+  async setManualChains(chains: number): Promise<PolicyView | null> {
+    const response = await this.post('/api/policy/manual', { chains });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as PolicyView | null;
+  }
+
+  async setPolicyRules(rules: unknown): Promise<RulesOutcome> {
+    const response = await this.post('/api/policy/rules', { rules });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as RulesOutcome;
   }
 }

@@ -6,6 +6,7 @@ import { newId } from '../state/ids.js';
 import {
   BridgeError,
   type AppState,
+  type BatteryReading,
   type Bridge,
   type ChatHandlers,
   type ChatRequestBody,
@@ -17,6 +18,8 @@ import {
   type LibraryEntry,
   type LoadProgressInfo,
   type ModelInfo,
+  type PolicyView,
+  type RulesOutcome,
   type ServerEvent,
   type SessionOptions,
   type UploadFile,
@@ -156,5 +159,21 @@ export class IpcBridge implements Bridge {
 
   async removeFromLibrary(id: string): Promise<void> {
     await unwrap(this.colm.removeFromLibrary(id));
+  }
+
+  setChainAuto(auto: boolean): Promise<PolicyView | null> {
+    return unwrap(this.colm.setChainAuto(auto));
+  }
+
+  setManualChains(chains: number): Promise<PolicyView | null> {
+    return unwrap(this.colm.setManualChains(chains));
+  }
+
+  setPolicyRules(rules: unknown): Promise<RulesOutcome> {
+    return unwrap(this.colm.setPolicyRules(rules));
+  }
+
+  async reportBattery(battery: BatteryReading): Promise<void> {
+    await unwrap(this.colm.reportBattery(battery));
   }
 }

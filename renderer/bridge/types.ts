@@ -12,6 +12,8 @@ import type {
   LibraryEntry,
   LoadProgressInfo,
   ModelInfo,
+  PolicyView,
+  RulesOutcome,
   ServerEvent,
   TokenBatch,
 } from '../../app/server/api-types.js';
@@ -43,6 +45,9 @@ export interface SessionOptions {
   threads?: number;
 }
 
+/** navigator.getBattery() as read in the page; null where the page has no BatteryManager. */
+export type BatteryReading = { level: number; charging: boolean } | null;
+
 export interface ExportOutcome {
   saved: boolean; // false: the user cancelled
   where?: string; // the file's path (desktop) or name (browser download)
@@ -73,4 +78,17 @@ export interface Bridge {
   /** Models loaded before, most recent first. */
   listLibrary(): Promise<LibraryEntry[]>;
   removeFromLibrary(id: string): Promise<void>;
+
+  /** The chain policy: Auto on (it decides) or off (the count in use stays pinned). */
+  setChainAuto(auto: boolean): Promise<PolicyView | null>;
+  /** Pins the chain count (Auto off). */
+  setManualChains(chains: number): Promise<PolicyView | null>;
+  /** Saves edited rules; problems come back in the outcome, not as a thrown error. */
+  setPolicyRules(rules: unknown): Promise<RulesOutcome>;
+  /**
+   * Forwards the page's battery reading to the policy, where only the page can read it (the
+   * desktop app: Chromium knows the battery, Electron's main process does not). Absent in browser
+   * mode: the server reads the machine it runs on, which the page may not be.
+   */
+  reportBattery?(battery: BatteryReading): Promise<void>;
 }

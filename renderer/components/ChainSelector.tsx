@@ -1,18 +1,32 @@
 // The chain count: a slider over 1..n and "Auto", with what each chain count is: its width,
 // its parameters, and its cost relative to the full model (the linear layers dominate decoding,
-// so parameters are a fair guide to speed).
+// so parameters are a fair guide to speed). Auto hands the count to the chain policy (battery,
+// heat, GPU load), whose choice the slider then shows and whose reason the badge gives; moving
+// the slider pins a count. Either way the window's setting is kept per model, and the policy told.
 import type { ModelInfo } from '../bridge/types.js';
-import { useSettings, useStores } from '../state/store-context.js';
+import { usePolicy, useSettings, useStores } from '../state/store-context.js';
 import { chainColor } from './chain-colors.js';
 import { formatCount } from './format.js';
+import { PolicyBadge } from './PolicyBadge.js';
 
 export function ChainSelector({ model }: { model: ModelInfo }) {
-  const { settings } = useStores();
+  const { settings, policy } = useStores();
   const chains = useSettings((s) => s.generation.chains);
+  const policyChains = usePolicy((s) => s.view?.chains ?? null);
   const n = model.chainCount;
   const auto = chains === 'auto';
-  const k = auto ? n : chains;
+  const k = auto ? Math.min(n, policyChains ?? n) : chains;
   const full = model.subModels[n - 1]?.parameters ?? 1;
+  const pin = (count: number) => {
+    settings.getState().update({ chains: count });
+    void policy.getState().setManual(count);
+  };
+  const setAuto = (on: boolean) => {
+    // Off keeps the count the policy runs now, pinned: turning Auto off changes nothing at once.
+    if (on) settings.getState().update({ chains: 'auto' });
+    else settings.getState().update({ chains: k });
+    void policy.getState().setAuto(on);
+  };
 
   return (
     <fieldset className="chain-selector">
@@ -26,15 +40,15 @@ export function ChainSelector({ model }: { model: ModelInfo }) {
           step={1}
           value={k}
           disabled={auto}
-          onChange={(e) => settings.getState().update({ chains: Number(e.target.value) })}
+          onChange={(e) => pin(Number(e.target.value))}
         />
-        <output aria-label="Selected chain count">{auto ? `Auto (${n})` : `${k} of ${n}`}</output>
+        <output aria-label="Selected chain count">{auto ? `Auto (${k} of ${n})` : `${k} of ${n}`}</output>
         <label className="checkbox">
-          <input type="checkbox" aria-label="Auto chain count" checked={auto} onChange={(e) => settings.getState().update({ chains: e.target.checked ? 'auto' : n })} />
+          <input type="checkbox" aria-label="Auto chain count" checked={auto} onChange={(e) => setAuto(e.target.checked)} />
           Auto
         </label>
       </div>
-      {auto && <p className="field-hint">Auto follows the chain policy; for now it runs every chain.</p>}
+      {auto && <PolicyBadge />}
       <table className="sub-models" aria-label="Sub-models">
         <thead>
           <tr>

@@ -1,9 +1,10 @@
-// Settings of the loaded model: chain count, sampling, reply length, the system prompt, and how
-// the engine runs it (context size, threads).
+// Settings of the loaded model: chain count (and the chain policy behind Auto), sampling, reply
+// length, the system prompt, and how the engine runs it (context size, threads).
 import { useModel, useSettings, useStores } from '../state/store-context.js';
 import { ChainSelector } from './ChainSelector.js';
 import { EngineSettings } from './EngineSettings.js';
 import { NumberField } from './NumberField.js';
+import { PolicyPanel } from './PolicyPanel.js';
 
 export function SettingsPanel() {
   const { settings } = useStores();
@@ -16,6 +17,7 @@ export function SettingsPanel() {
     <aside className="settings" aria-label="Settings">
       <h2>Settings</h2>
       {model ? <ChainSelector model={model} /> : <p className="field-hint">Load a model to choose its chain count.</p>}
+      <PolicyPanel />
       <fieldset>
         <legend>Sampling</legend>
         <NumberField label="Temperature" value={g.temperature} min={0} max={5} step={0.05} onChange={(v) => update({ temperature: v ?? 0 })} hint="0: always the likeliest token" />

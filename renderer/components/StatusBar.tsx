@@ -1,5 +1,5 @@
 // Model, active chains, speed, prefill time, context used, weights mapped, and the engine's state.
-import { useChat, useModel, useSettings } from '../state/store-context.js';
+import { useChat, useModel, usePolicy, useSettings } from '../state/store-context.js';
 import { formatBytes, formatRate } from './format.js';
 
 const ENGINE_TEXT: Record<string, string> = {
@@ -17,8 +17,10 @@ export function StatusBar() {
   const live = useChat((s) => s.live);
   const streaming = useChat((s) => s.streaming !== null);
   const chains = useSettings((s) => s.generation.chains);
+  const policyChains = usePolicy((s) => s.view?.chains ?? null);
   const n = model?.chainCount ?? 0;
-  const selected = chains === 'auto' ? n : Math.min(chains, n);
+  // Between replies, Auto's count is the policy's: what the next token would run with.
+  const selected = chains === 'auto' ? Math.min(n, policyChains ?? n) : Math.min(chains, n);
   const active = streaming && live?.chains ? live.chains : selected;
 
   return (

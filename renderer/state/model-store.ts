@@ -39,6 +39,8 @@ export type ModelStore = StoreApi<ModelState>;
 export interface ModelStoreOptions {
   /** The context size and threads to load a model with, by its name (the settings kept for it). */
   sessionOptions?(modelName: string): SessionOptions;
+  /** Every state the server sends, whole (the chain policy's store takes its part). */
+  onServerState?(state: AppState): void;
 }
 
 function displayName(files: UploadFile[]): string {
@@ -58,6 +60,7 @@ export function createModelStore(bridge: Bridge, options: ModelStoreOptions = {}
 
   return createStore<ModelState>()((set, get) => {
     const applyServerState = (state: AppState) => {
+      options.onServerState?.(state);
       set({
         connected: true,
         model: state.model,

@@ -7,6 +7,7 @@ import type { AppStores } from './app-stores.js';
 import type { ChatState } from './chat-store.js';
 import type { LibraryState } from './library-store.js';
 import type { ModelState } from './model-store.js';
+import type { PolicyState } from './policy-store.js';
 import type { SettingsState } from './settings-store.js';
 
 const StoresContext = createContext<AppStores | null>(null);
@@ -35,4 +36,8 @@ export function useLibrary<T>(selector: (state: LibraryState) => T): T {
 
 export function useSettings<T>(selector: (state: SettingsState) => T): T {
   return useStore(useStores().settings, selector);
+}
+
+export function usePolicy<T>(selector: (state: PolicyState) => T): T {
+  return useStore(useStores().policy, selector);
 }

@@ -1,10 +1,12 @@
 // colm serve: browser mode. Starts the engine host and the local HTTP server with the UI and the
 // OpenAI-compatible API (/v1), prints the address, loads MODEL (or the default model) in the
-// background so the page can show the progress, and runs until Ctrl+C or SIGTERM.
+// background so the page can show the progress, and runs until Ctrl+C or SIGTERM. The chain
+// policy reads this machine's battery, heat and GPU, or replays --simulate-power FILE.json.
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
 import { HostClient } from '../../host/host-client.js';
+import { startChainPolicy } from '../../host/policy-setup.js';
 import { packageVersion, rendererDistDir } from '../../server/package-paths.js';
 import { startServer } from '../../server/server.js';
 import { resolveApiKey } from '../../server/v1/api-key.js';
@@ -19,6 +21,7 @@ export interface ServeRequest {
   dataDir?: string;
   apiKey?: string; // the bearer key /v1 requires; absent: COLM_API_KEY, else none
   maxQueue?: number; // API requests that may wait per model; default 16
+  simulatePower?: string; // a timeline file replayed instead of this machine's power and GPU
 }
 
 function untilStopped(signal: AbortSignal): Promise<void> {
@@ -52,12 +55,15 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   hostClient.on((event) => {
     if (event.type === 'crashed') err.write(`colm: ${event.message}\n`);
   });
+  // First, before anything runs: a bad timeline file ends the command with its error (exit 1).
+  const policy = await startChainPolicy({ host: hostClient, simulateFile: req.simulatePower === undefined ? undefined : resolve(req.simulatePower) });
   await hostClient.start();
   let server;
   try {
     const openAi = { apiKey, maxWaiting: req.maxQueue };
-    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi });
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy });
   } catch (error) {
+    policy.stop();
     await hostClient.dispose();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${port} on ${host} is in use: pass --port N (0 picks a free port)`);
@@ -66,6 +72,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   }
   out.write(`CoLM Desktop is running at ${server.url}\n`);
   out.write(`OpenAI-compatible API at ${server.url}/v1${apiKey === null ? '' : ' (needs the API key)'}\n`);
+  if (req.simulatePower !== undefined) out.write(`Chain policy: simulated power from ${req.simulatePower}\n`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     const exposed = apiKey === null ? 'the API and the browser UI' : 'the browser UI (the API needs the key)';
     err.write(`colm: warning: listening on ${host}; anyone who can reach it can use ${exposed}, the model and the conversations\n`);
@@ -77,6 +84,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
     });
   }
   await untilStopped(signal);
+  policy.stop();
   await server.close();
   await hostClient.dispose();
 }

@@ -31,9 +31,10 @@ function childrenOf(parent: number): number[] {
   return pids;
 }
 
-export async function startColmServe(model: string | null, env: Record<string, string> = {}): Promise<ColmServe> {
+/** `extraArgs` go after the usual ones (e.g. ['--simulate-power', 'test/e2e/fixtures/power-on-ac.json']). */
+export async function startColmServe(model: string | null, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<ColmServe> {
   const dataDir = mkdtempSync(join(tmpdir(), 'colm-e2e-data-'));
-  const args = [resolve('bin/colm.js'), 'serve', ...(model ? [resolve(model)] : []), '--port', '0', '--data-dir', dataDir];
+  const args = [resolve('bin/colm.js'), 'serve', ...(model ? [resolve(model)] : []), '--port', '0', '--data-dir', dataDir, ...extraArgs];
   const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((done, fail) => {

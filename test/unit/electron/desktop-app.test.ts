@@ -60,3 +60,14 @@ test('when the engine dies the window is told, and a new engine is started', asy
   await vi.waitFor(() => expect(children).toHaveLength(2));
   expect(desktop.controller.state().host.restarts).toBe(1);
 });
+
+test('powerMonitor and the page\'s battery reading reach the chain policy, which tells the engine', async () => {
+  fakeElectron.powerMonitor.emit('on-battery');
+  const handler = fakeElectron.ipcMain.handlers.get(INVOKE_CHANNELS.reportBattery)!;
+  const page = { sender: desktop.window.webContents, senderFrame: { url: pathToFileURL(resolve('renderer/dist/index.html')).href, parent: null } };
+  expect(await handler(page, { level: 0.25, charging: false })).toEqual({ ok: true, value: null });
+  // The probes are read every 2 s.
+  await vi.waitFor(() => expect(desktop.controller.state().policy?.reason).toMatch(/on battery, 25%/), { timeout: 5000 });
+  const engine = children.at(-1)!;
+  expect(engine.posted.some((m) => (m as { type: string }).type === 'setAutoChains')).toBe(true);
+});

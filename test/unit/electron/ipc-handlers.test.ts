@@ -15,6 +15,8 @@ import { fileOrigin } from '../../../app/electron/trusted-origin.js';
 import { AppController } from '../../../app/host/app-controller.js';
 import { GenerationStream } from '../../../app/host/generation-stream.js';
 import type { HostClient } from '../../../app/host/host-client.js';
+import type { PolicyDriver } from '../../../app/host/policy-driver.js';
+import { quietChainPolicy } from '../../../app/host/policy-setup.js';
 import type { ModelInfo } from '../../../app/host/protocol.js';
 import { ConversationStore } from '../../../app/library/conversation-store.js';
 import { ModelLibrary } from '../../../app/library/model-library.js';
@@ -34,8 +36,12 @@ class FakeHost {
   streams: GenerationStream[] = [];
   stops: string[] = [];
   loads: { path: string; options: Record<string, unknown> }[] = [];
+  autoChains: number[] = [];
   on() {
     return () => undefined;
+  }
+  setAutoChains(chains: number) {
+    this.autoChains.push(chains);
   }
   async loadModel(path: string, options: { onProgress?: (p: { stage: string; fraction: number }) => void; [k: string]: unknown }) {
     const { onProgress, ...rest } = options;
@@ -59,14 +65,19 @@ let window: FakeBrowserWindow;
 let host: FakeHost;
 let saveFile: ReturnType<typeof vi.fn>;
 let unregister: () => void;
+let policy: PolicyDriver;
+let batteries: unknown[];
 
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'colm-ipc-'));
   window = new FakeBrowserWindow({});
   host = new FakeHost();
   saveFile = vi.fn(async (fileName: string) => ({ saved: true, path: `/home/user/Documents/${fileName}` }));
+  policy = quietChainPolicy(host as unknown as HostClient);
+  batteries = [];
   const deps: IpcDeps = {
-    controller: new AppController(host as unknown as HostClient, '9.9.9'),
+    controller: new AppController(host as unknown as HostClient, '9.9.9', { policy }),
+    onBattery: (battery) => batteries.push(battery),
     conversations: new ConversationStore(dataDir),
     library: new ModelLibrary(dataDir),
     origin,
@@ -77,6 +88,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  policy.stop();
   unregister();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -145,6 +157,11 @@ describe('inputs', () => {
     ['importConversation', [[1, 2]], /the imported file must be a JSON object/],
     ['importConversation', [{ kind: 'something-else' }], /not a CoLM conversation/],
     ['removeFromLibrary', [null], /the library id must be a string/],
+    ['setChainAuto', ['on'], /setChainAuto: auto must be true or false/],
+    ['setManualChains', [5], /setManualChains: chains \(this model has 4 chains\) must be between 1 and 4, got 5/],
+    ['setManualChains', [2, 3], /expected 1 argument, got 2/],
+    ['reportBattery', [{ level: 28, charging: false }], /reportBattery: battery\.level must be a number from 0 to 1/],
+    ['reportBattery', [{ level: 0.5 }], /battery\.charging must be true or false/],
   ] as const)('%s(%j) is refused', async (method, args, message) => {
     const result = await call(method, [...args]);
     expect(result.ok).toBe(false);
@@ -161,7 +178,19 @@ describe('inputs', () => {
 describe('calls', () => {
   test('getState answers the app state', async () => {
     const result = await call('getState', []);
-    expect(result).toMatchObject({ ok: true, value: { version: '9.9.9', model: { name: 'tiny.safetensors' } } });
+    expect(result).toMatchObject({ ok: true, value: { version: '9.9.9', model: { name: 'tiny.safetensors' }, policy: { chains: 4, auto: true } } });
+  });
+
+  test('the chain policy: Auto off and on, a pinned count, rules checked, battery readings forwarded', async () => {
+    expect(await call('setChainAuto', [false])).toMatchObject({ ok: true, value: { auto: false, chains: 4, reason: '4/4 chains: manual' } });
+    expect(await call('setManualChains', [2])).toMatchObject({ ok: true, value: { auto: false, chains: 2 } });
+    expect(host.autoChains.at(-1)).toBe(2);
+    expect(await call('setChainAuto', [true])).toMatchObject({ ok: true, value: { auto: true, chains: 4 } });
+    expect(await call('setPolicyRules', [{ dwellMs: -1 }])).toEqual({ ok: true, value: { ok: false, errors: [expect.stringMatching(/^dwellMs: must be a whole number/)] } });
+    expect(await call('setPolicyRules', [{ thermal: { enabled: false } }])).toMatchObject({ ok: true, value: { ok: true, rules: { thermal: { enabled: false } } } });
+    expect(await call('reportBattery', [{ level: 0.42, charging: false }])).toEqual({ ok: true, value: null });
+    expect(await call('reportBattery', [null])).toEqual({ ok: true, value: null });
+    expect(batteries).toEqual([{ level: 0.42, charging: false }, null]);
   });
 
   test('conversations are saved, listed, read, exported and deleted', async () => {

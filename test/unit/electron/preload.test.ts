@@ -36,6 +36,10 @@ test('each method invokes its own channel with its arguments', async () => {
     ['importConversation', [{ kind: 'colm-conversation' }]],
     ['listLibrary', []],
     ['removeFromLibrary', ['lib']],
+    ['setChainAuto', [true]],
+    ['setManualChains', [2]],
+    ['setPolicyRules', [{ dwellMs: 0 }]],
+    ['reportBattery', [{ level: 0.5, charging: false }]],
   ];
   for (const [method, args] of calls) {
     invoke.mockClear();

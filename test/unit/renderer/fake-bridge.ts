@@ -12,6 +12,9 @@ import type {
   LibraryEntry,
   LoadProgressInfo,
   ModelInfo,
+  PolicyView,
+  Rules,
+  RulesOutcome,
   ServerEvent,
   SessionOptions,
   TokenBatch,
@@ -54,6 +57,27 @@ export function summary(finishReason: GenerationSummary['finishReason'] = 'stop'
   return { finishReason, promptTokens: 10, droppedMessages: 0, generatedTokens, tokensPerSecond: 120, prefillMs: 3, contextUsed: 22, contextSize: 256 };
 }
 
+export const DEFAULT_RULES_FOR_TESTS: Rules = {
+  onBattery: { enabled: true, fewer: 1 },
+  lowBattery: { enabled: true, enterBelow: 0.3, leaveAbove: 0.35, chains: 1, criticalBelow: 0.1 },
+  gpuBusy: { enabled: true, enterAbove: 0.7, leaveBelow: 0.6, fewer: 1 },
+  thermal: { enabled: true, at: 'serious', chains: 1 },
+  dwellMs: 10_000,
+};
+
+export function fakePolicyView(patch: Partial<PolicyView> = {}): PolicyView {
+  return {
+    chains: 4,
+    chainCount: 4,
+    reason: '4/4 chains: on AC, GPU free',
+    auto: true,
+    rules: structuredClone(DEFAULT_RULES_FOR_TESTS),
+    history: [],
+    simulated: null,
+    ...patch,
+  };
+}
+
 /** A chat the test drives: push batches, then end it. */
 export interface PendingChat {
   request: ChatRequestBody;
@@ -64,7 +88,13 @@ export interface PendingChat {
 }
 
 export class FakeBridge implements Bridge {
-  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test' };
+  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test', policy: null };
+  /** Every command sent to the chain policy, in order. */
+  policyCalls: (['auto', boolean] | ['manual', number] | ['rules', unknown] | ['battery', unknown])[] = [];
+  /** What the next setPolicyRules answers; default: accepted as given, over the defaults. */
+  nextRulesOutcome: RulesOutcome | null = null;
+  /** Set to make reportBattery available (the desktop bridge has it, the HTTP one does not). */
+  reportBattery?: (battery: { level: number; charging: boolean } | null) => Promise<void>;
   conversations = new Map<string, Conversation>();
   chats: PendingChat[] = [];
   stopped: string[] = [];
@@ -168,6 +198,24 @@ export class FakeBridge implements Bridge {
 
   async removeFromLibrary(id: string): Promise<void> {
     this.library = this.library.filter((e) => e.id !== id);
+  }
+
+  async setChainAuto(auto: boolean): Promise<PolicyView | null> {
+    this.policyCalls.push(['auto', auto]);
+    if (this.state.policy) this.state.policy = { ...this.state.policy, auto };
+    return this.state.policy ? structuredClone(this.state.policy) : null;
+  }
+
+  async setManualChains(chains: number): Promise<PolicyView | null> {
+    this.policyCalls.push(['manual', chains]);
+    if (this.state.policy) this.state.policy = { ...this.state.policy, auto: false, chains, reason: `${chains}/${this.state.policy.chainCount} chains: manual` };
+    return this.state.policy ? structuredClone(this.state.policy) : null;
+  }
+
+  async setPolicyRules(rules: unknown): Promise<RulesOutcome> {
+    this.policyCalls.push(['rules', rules]);
+    // Like parseRules: what is left out comes from the defaults.
+    return this.nextRulesOutcome ?? { ok: true, rules: { ...structuredClone(DEFAULT_RULES_FOR_TESTS), ...(rules as Partial<Rules>) } };
   }
 }
 

@@ -39,6 +39,10 @@ function fakeColm() {
     importConversation: vi.fn(() => ok({ id: 'new', title: 't', createdAt: 1, updatedAt: 1, messages: [] })),
     listLibrary: vi.fn(() => ok([])),
     removeFromLibrary: vi.fn(() => ok(null)),
+    setChainAuto: vi.fn((auto: boolean) => ok({ auto })),
+    setManualChains: vi.fn((chains: number) => ok({ auto: false, chains })),
+    setPolicyRules: vi.fn(() => ok({ ok: false, errors: ['dwellMs: must be a whole number'] })),
+    reportBattery: vi.fn(() => ok(null)),
   };
   return { colm: colm as unknown as ColmApi & typeof colm, calls, push: (e: ColmEvent) => listener?.(e) };
 }
@@ -124,4 +128,15 @@ test('state and crash events reach subscribers; export, import and the library u
   expect(await bridge.listLibrary()).toEqual([]);
   await bridge.removeFromLibrary('abc');
   expect(colm.removeFromLibrary).toHaveBeenCalledWith('abc');
+});
+
+test('the chain policy\'s commands go through window.colm and answer what main answers', async () => {
+  const { colm } = fakeColm();
+  const bridge = new IpcBridge(colm);
+  expect(await bridge.setChainAuto(false)).toEqual({ auto: false });
+  expect(await bridge.setManualChains(2)).toEqual({ auto: false, chains: 2 });
+  expect(await bridge.setPolicyRules({ dwellMs: -1 })).toEqual({ ok: false, errors: ['dwellMs: must be a whole number'] });
+  await bridge.reportBattery({ level: 0.5, charging: true });
+  expect(colm.reportBattery).toHaveBeenCalledWith({ level: 0.5, charging: true });
+  expect(colm.setPolicyRules).toHaveBeenCalledWith({ dwellMs: -1 });
 });

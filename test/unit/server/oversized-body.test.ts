@@ -47,7 +47,7 @@ test('a streamed body over the limit is a 413 that closes its connection; the ne
     const chunks = Array.from({ length: MAX_JSON_BYTES / chunk.length + 2 }, () => chunk);
     const refused = await send(agent, 'POST', '/api/chat', chunks);
     expect(refused.status).toBe(413);
-
+    expect(refused.headers.connection).toBe('close');
     expect(JSON.parse(refused.body).error).toMatchObject({ name: 'PayloadTooLarge' });
 
     const started = performance.now();
@@ -72,7 +72,7 @@ test('a declared length over the limit is refused before reading, and closes too
       req.write('{"messages": ['); // then nothing more: the server must not wait for the rest
     });
     expect(answer.status).toBe(413);
-
+    expect(answer.headers.connection).toBe('close');
     const started = performance.now();
     expect((await send(agent, 'GET', '/api/state')).status).toBe(200);
     expect(performance.now() - started).toBeLessThan(1000);
