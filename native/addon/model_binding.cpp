@@ -7,6 +7,7 @@
 #include "colm/kernels.h"
 #include "colm/model.h"
 #include "js_values.h"
+#include "model_config.h"
 
 namespace colm_addon {
 
@@ -24,43 +25,7 @@ colm::DType ParseDType(Napi::Env env, const std::string& s) {
 colm::ModelSpec ParseSpec(const Napi::Object& plan) {
   Napi::Env env = plan.Env();
   colm::ModelSpec spec;
-  Napi::Object c = GetObject(plan, "config", "plan");
-  colm::ModelConfig& mc = spec.config;
-  mc.hidden_size = int32_t(GetInteger(c, "hiddenSize", "config"));
-  mc.intermediate_size = int32_t(GetInteger(c, "intermediateSize", "config"));
-  mc.num_layers = int32_t(GetInteger(c, "numHiddenLayers", "config"));
-  mc.vocab_size = int32_t(GetInteger(c, "vocabSize", "config"));
-  mc.num_heads = int32_t(GetInteger(c, "numAttentionHeads", "config"));
-  mc.num_kv_heads = int32_t(GetInteger(c, "numKeyValueHeads", "config"));
-  mc.head_dim = int32_t(GetInteger(c, "headDim", "config"));
-  Napi::Array chains = GetArray(c, "chains", "config");
-  for (uint32_t i = 0; i < chains.Length(); ++i) {
-    Napi::Value v = chains.Get(i);
-    if (!v.IsNumber()) throw Napi::TypeError::New(env, "config.chains must hold integers");
-    mc.chains.push_back(v.As<Napi::Number>().Int32Value());
-  }
-  mc.kv_sharing = GetBool(c, "kvSharing", "config", false);
-  mc.rms_norm_eps = float(GetNumber(c, "rmsNormEps", "config"));
-  mc.rope_theta = float(GetNumber(c, "ropeTheta", "config"));
-  mc.tie_word_embeddings = GetBool(c, "tieWordEmbeddings", "config", false);
-  // colm_quantization, as app/checkpoint/config.ts checked it: {format: "q8_0", blockSize: 32}.
-  Napi::Value quant = c.Get("quantization");
-  if (quant.IsObject()) {
-    Napi::Object q = quant.As<Napi::Object>();
-    if (GetString(q, "format", "quantization") != "q8_0")
-      throw Napi::TypeError::New(env, "config.quantization.format must be \"q8_0\"");
-    mc.q8_block_size = int32_t(GetInteger(q, "blockSize", "quantization"));
-  }
-  Napi::Value rs = c.Get("ropeScaling");
-  if (rs.IsObject()) {
-    Napi::Object r = rs.As<Napi::Object>();
-    mc.rope_scaling.llama3 = true;
-    mc.rope_scaling.factor = float(GetNumber(r, "factor", "ropeScaling"));
-    mc.rope_scaling.low_freq_factor = float(GetNumber(r, "lowFreqFactor", "ropeScaling"));
-    mc.rope_scaling.high_freq_factor = float(GetNumber(r, "highFreqFactor", "ropeScaling"));
-    mc.rope_scaling.original_max_position_embeddings =
-        float(GetNumber(r, "originalMaxPositionEmbeddings", "ropeScaling"));
-  }
+  spec.config = ParseModelConfig(GetObject(plan, "config", "plan"));
   Napi::Array files = GetArray(plan, "files", "plan");
   for (uint32_t i = 0; i < files.Length(); ++i) {
     Napi::Value v = files.Get(i);

@@ -7,44 +7,11 @@
 #include "bindings.h"
 #include "colm/train.h"
 #include "js_values.h"
+#include "model_config.h"
 
 namespace colm_addon {
 
 namespace {
-
-// The ColmConfig object of app/checkpoint/types.ts.
-colm::ModelConfig ParseTrainConfig(const Napi::Object& c) {
-  Napi::Env env = c.Env();
-  colm::ModelConfig mc;
-  mc.hidden_size = int32_t(GetInteger(c, "hiddenSize", "config"));
-  mc.intermediate_size = int32_t(GetInteger(c, "intermediateSize", "config"));
-  mc.num_layers = int32_t(GetInteger(c, "numHiddenLayers", "config"));
-  mc.vocab_size = int32_t(GetInteger(c, "vocabSize", "config"));
-  mc.num_heads = int32_t(GetInteger(c, "numAttentionHeads", "config"));
-  mc.num_kv_heads = int32_t(GetInteger(c, "numKeyValueHeads", "config"));
-  mc.head_dim = int32_t(GetInteger(c, "headDim", "config"));
-  Napi::Array chains = GetArray(c, "chains", "config");
-  for (uint32_t i = 0; i < chains.Length(); ++i) {
-    Napi::Value v = chains.Get(i);
-    if (!v.IsNumber()) throw Napi::TypeError::New(env, "config.chains must hold integers");
-    mc.chains.push_back(v.As<Napi::Number>().Int32Value());
-  }
-  mc.kv_sharing = GetBool(c, "kvSharing", "config", false);
-  mc.rms_norm_eps = float(GetNumber(c, "rmsNormEps", "config"));
-  mc.rope_theta = float(GetNumber(c, "ropeTheta", "config"));
-  mc.tie_word_embeddings = GetBool(c, "tieWordEmbeddings", "config", false);
-  Napi::Value rs = c.Get("ropeScaling");
-  if (rs.IsObject()) {
-    Napi::Object r = rs.As<Napi::Object>();
-    mc.rope_scaling.llama3 = true;
-    mc.rope_scaling.factor = float(GetNumber(r, "factor", "ropeScaling"));
-    mc.rope_scaling.low_freq_factor = float(GetNumber(r, "lowFreqFactor", "ropeScaling"));
-    mc.rope_scaling.high_freq_factor = float(GetNumber(r, "highFreqFactor", "ropeScaling"));
-    mc.rope_scaling.original_max_position_embeddings =
-        float(GetNumber(r, "originalMaxPositionEmbeddings", "ropeScaling"));
-  }
-  return mc;
-}
 
 std::vector<colm::NamedTensor> ParseTensors(const Napi::Array& list, const char* where) {
   Napi::Env env = list.Env();
@@ -188,7 +155,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "new Trainer(options)");
     Napi::Object o = info[0].As<Napi::Object>();
     const char* where = "options";
-    colm::ModelConfig config = ParseTrainConfig(GetObject(o, "config", where));
+    colm::ModelConfig config = ParseModelConfig(GetObject(o, "config", where));
     colm::TrainOptions opt;
     auto number = [&](const char* key, double fallback) {
       return o.Get(key).IsUndefined() ? fallback : GetNumber(o, key, where);
