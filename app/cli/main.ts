@@ -14,6 +14,7 @@ import { tokenizerTrainCommand, TOKENIZER_TRAIN_USAGE } from './commands/tokeniz
 import { trainCommand } from './commands/train.js';
 import { defaultModelPath } from './default-model.js';
 import { HELP, UsageError } from './usage.js';
+import { setKernelVariant } from '../engine/system.js';
 
 const OPTIONS = {
   chains: { type: 'string' },
@@ -30,6 +31,7 @@ const OPTIONS = {
   threads: { type: 'string' },
   chat: { type: 'boolean' },
   json: { type: 'boolean' },
+  kernels: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -89,6 +91,13 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const threads = intOption(v.threads, 'threads', 1, 1024);
+    if (v.kernels !== undefined) {
+      try {
+        setKernelVariant(v.kernels);
+      } catch (error) {
+        throw new UsageError(`--kernels: ${(error as Error).message}`);
+      }
+    }
     const generate = {
       maxTokens: intOption(v['max-tokens'], 'max-tokens', 1, 1 << 20),
       temperature: floatOption(v.temperature, 'temperature', 0, 100),

@@ -33,6 +33,9 @@ Usage:
   colm quantize MODEL --out NEW.safetensors [--scale-dtype F16|F32]
            8-bit block quantization of the chain linears (docs/FORMAT-Q8.md)
 
+Every command that runs a model takes --kernels NAME (e.g. avx2, scalar, or the opt-in BF16
+precision mode avx512-bf16: decode activations rounded to BF16 for the AVX512-BF16 dot product).
+
 MODEL is a checkpoint folder or a single *.safetensors file (see FORMAT.md); without it the
 default model that ships in models/ is used.
 Exit status: 0 on success, 1 on bad input (the message names the file and the rule), 2 on bad usage.

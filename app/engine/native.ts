@@ -147,7 +147,16 @@ export interface NativeAddon {
   };
   Session: new (model: NativeModel, options?: NativeSessionOptions) => NativeSession;
   Sampler: new (options?: SamplerOptions) => NativeSampler;
-  systemInfo(): { hardwareThreads: number; kernels?: string; kernelsAvailable?: string[] };
+  systemInfo(): {
+    hardwareThreads: number;
+    defaultThreads?: number;
+    kernels?: string;
+    kernelsAvailable?: string[];
+    /** Variants that change the math, chosen only by name (e.g. "avx512-bf16"). */
+    kernelsOptIn?: string[];
+  };
+  /** Chooses a kernel variant for the whole process; throws when this CPU cannot run it. */
+  setKernels(name: string): void;
   Trainer: new (options: TrainerOptions) => NativeTrainer;
 }
 

@@ -19,6 +19,10 @@ static Napi::Value SystemInfo(const Napi::CallbackInfo& info) {
   Napi::Array names = Napi::Array::New(env, available.size());
   for (size_t i = 0; i < available.size(); ++i) names.Set(uint32_t(i), Napi::String::New(env, available[i]->name));
   out.Set("kernelsAvailable", names);
+  auto opt_in = colm::cpu_kernels_opt_in();
+  Napi::Array opt_names = Napi::Array::New(env, opt_in.size());
+  for (size_t i = 0; i < opt_in.size(); ++i) opt_names.Set(uint32_t(i), Napi::String::New(env, opt_in[i]->name));
+  out.Set("kernelsOptIn", opt_names);
   return out;
 }
 

@@ -177,3 +177,31 @@ TEST(weighted_row_sum_matches_scalar_reference) {
     }
   }
 }
+
+TEST(opt_in_bf16_decode_stays_within_bf16_rounding_of_float32) {
+  // The avx512-bf16 variant rounds activations to BF16 (8 significant bits): each product is off
+  // by at most 2^-8 relative, so the dot is within 2^-8 of the sum of |terms| (plus float32 noise).
+  std::mt19937 rng(21);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const colm::CpuKernels& ref = colm::cpu_kernels_scalar();
+  for (const colm::CpuKernels* k : colm::cpu_kernels_opt_in()) {
+    int rounded = 0;
+    for (int cols : {1, 31, 32, 33, 100, 257, 1024}) {
+      Matrix m = random_matrix(rng, colm::DType::BF16, 19, cols, cols + 5);
+      std::vector<float> x(static_cast<size_t>(cols)), y(19), y_ref(19);
+      for (auto& v : x) v = normal(rng);
+      std::vector<float> scratch(colm::matmul_scratch_floats(cols, 1));
+      k->matmul_rows(m.view, 0, 19, x.data(), cols, y.data(), 19, 1, scratch.data());
+      ref.matmul_rows(m.view, 0, 19, x.data(), cols, y_ref.data(), 19, 1, scratch.data());
+      for (int r = 0; r < 19; ++r) {
+        std::vector<float> wrow(static_cast<size_t>(cols));
+        colm::widen_to_f32(m.view.row_ptr(r), colm::DType::BF16, wrow.data(), cols);
+        double mag = 0;
+        for (int c = 0; c < cols; ++c) mag += std::fabs(double(wrow[size_t(c)]) * x[size_t(c)]);
+        CHECK(std::fabs(double(y[size_t(r)]) - y_ref[size_t(r)]) <= mag / 256.0 + 1e-5 * mag + 1e-6);
+        if (std::fabs(double(y[size_t(r)]) - y_ref[size_t(r)]) > 1e-3 * mag) ++rounded;
+      }
+    }
+    CHECK(rounded > 0);  // it really rounds: the variant is not float32 in disguise
+  }
+}

@@ -107,6 +107,7 @@ describe('bad input and bad usage', () => {
     ['a bad number', () => ['run', goldens[0]!.model, 'x', '--max-tokens', 'many'], 2, /--max-tokens must be an integer/],
     ['an unknown option', () => ['run', '--bogus'], 2, /bogus/],
     ['chains out of range', () => ['logits', goldens[0]!.model, '--tokens', '1,2', '--chains', '9'], 2, /out of range/],
+    ['an unknown kernel variant', () => ['run', goldens[0]!.model, 'x', '--kernels', 'nope'], 2, /--kernels: kernel variant "nope" is not available on this CPU \(available: .*scalar/],
     ['a token outside the vocabulary', () => ['logits', goldens[0]!.model, '--tokens', '1,100000', '--chains', '1'], 1, /outside the vocabulary/],
   ];
   test.each(cases)('%s', (_what, args, code, message) => {

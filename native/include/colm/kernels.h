@@ -50,7 +50,11 @@ struct CpuKernels {
 const CpuKernels& cpu_kernels_scalar();
 // Variants compiled in and supported by this CPU, best first; the scalar one is always last.
 std::vector<const CpuKernels*> cpu_kernels_available();
-// The active variant: the best available unless COLM_KERNELS=<name> or set_cpu_kernels chose one.
+// Opt-in variants this CPU supports that are never picked by default because they change the
+// math: "avx512-bf16" rounds decode activations to BF16 for the AVX512-BF16 dot product.
+std::vector<const CpuKernels*> cpu_kernels_opt_in();
+// The active variant: the best available unless COLM_KERNELS=<name> or set_cpu_kernels chose one
+// (by name, among the available and the opt-in variants).
 const CpuKernels& cpu_kernels();
 // Chooses a variant by name; returns false (and changes nothing) when it is not available.
 bool set_cpu_kernels(const std::string& name);

@@ -13,6 +13,9 @@ const CpuKernels& cpu_kernels_avx2();
 #if defined(COLM_HAVE_AVX512)
 const CpuKernels& cpu_kernels_avx512();
 #endif
+#if defined(COLM_HAVE_AVX512BF16)
+const CpuKernels& cpu_kernels_avx512_bf16();
+#endif
 #if defined(__aarch64__)
 const CpuKernels& cpu_kernels_neon();
 #endif
@@ -52,11 +55,13 @@ bool cpu_has_avx512() {
 const CpuKernels* g_active = nullptr;
 std::once_flag g_init;
 
+// Every variant that may be chosen by name: the available ones, then the opt-in ones.
+std::vector<const CpuKernels*> selectable_kernels();
+
 void init_active() {
-  auto all = cpu_kernels_available();
-  g_active = all.front();
+  g_active = cpu_kernels_available().front();
   if (const char* want = std::getenv("COLM_KERNELS")) {
-    for (auto* k : all)
+    for (auto* k : selectable_kernels())
       if (std::string(k->name) == want) g_active = k;
   }
 }
@@ -78,14 +83,31 @@ std::vector<const CpuKernels*> cpu_kernels_available() {
   return out;
 }
 
+std::vector<const CpuKernels*> cpu_kernels_opt_in() {
+  std::vector<const CpuKernels*> out;
+#if defined(COLM_HAVE_AVX512BF16)
+  __builtin_cpu_init();
+  if (cpu_has_avx512() && __builtin_cpu_supports("avx512bf16")) out.push_back(&cpu_kernels_avx512_bf16());
+#endif
+  return out;
+}
+
 const CpuKernels& cpu_kernels() {
   std::call_once(g_init, init_active);
   return *g_active;
 }
 
+namespace {
+std::vector<const CpuKernels*> selectable_kernels() {
+  auto all = cpu_kernels_available();
+  for (auto* k : cpu_kernels_opt_in()) all.push_back(k);
+  return all;
+}
+}  // namespace
+
 bool set_cpu_kernels(const std::string& name) {
   std::call_once(g_init, init_active);
-  for (auto* k : cpu_kernels_available()) {
+  for (auto* k : selectable_kernels()) {
     if (name == k->name) {
       g_active = k;
       return true;
