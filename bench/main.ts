@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 
 import { loadModel } from '../app/engine/model.js';
 import { loadAddon } from '../app/engine/native.js';
+import { setKernelVariant } from '../app/engine/system.js';
 import { existsSync } from 'node:fs';
 
 import { compareWithLlamaCpp, formatTable } from './llama-cpp/compare.js';
@@ -91,6 +92,23 @@ async function endToEnd(triad: number): Promise<void> {
       }
       model.dispose();
     }
+  }
+  // The opt-in BF16 precision mode (activations rounded to BF16 for the AVX512-BF16 dot product)
+  // against float32 math on the same BF16 weights, in the same run.
+  const optIn = loadAddon().systemInfo().kernelsOptIn ?? [];
+  if (optIn.includes('avx512-bf16')) {
+    const path = await syntheticModel(DENSE_130M, 'BF16', log);
+    const model = await loadModel(path);
+    const base = loadAddon().systemInfo().kernels!;
+    for (const threads of [1, 2]) {
+      const float32 = await measureRates(model, { threads, chains: 1, decodeTokens: quick ? 8 : 32, prefillTokens: 16 });
+      setKernelVariant('avx512-bf16');
+      const bf16 = await measureRates(model, { threads, chains: 1, decodeTokens: quick ? 8 : 32, prefillTokens: 16 });
+      setKernelVariant(base);
+      rows.push([`${DENSE_130M.name} bf16-dot`, 'BF16', threads, bf16.decodeTokensPerSecond, (model.info().mappedBytes * bf16.decodeTokensPerSecond) / 1e9, '-']);
+      results.push({ model: DENSE_130M.name, dtype: 'BF16', threads, precision: 'avx512-bf16', ...bf16, float32DecodeTokensPerSecond: float32.decodeTokensPerSecond, decodeGBps: 0 });
+    }
+    model.dispose();
   }
   report.endToEnd = results;
   table('End to end: dense (1-chain) Llama-shaped models', ['model', 'dtype', 'threads', 'decode tok/s', 'decode GB/s', 'prefill tok/s'], rows);
