@@ -4,29 +4,16 @@
 // baseline (target_clones) and the loader picks one; elsewhere the compiler lowers the 64-byte
 // vectors to whatever the target has.
 #include "train_gemm.h"
+#include "train_vectors.h"
 
 #include <algorithm>
 #include <cstring>
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define COLM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define COLM_CLONES
-#endif
-#define COLM_INLINE static inline __attribute__((always_inline))
-
-#if defined(__GNUC__)
-// The 64-byte vectors never cross a call boundary (every helper is always_inline), so the
-// note about their calling convention without AVX-512 does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 namespace colm {
 namespace train {
 
 namespace {
 
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
 constexpr int kNR = 32;        // columns of a tile
 constexpr int kMR = 12;        // rows of a full tile
@@ -34,12 +21,6 @@ constexpr int64_t kMB = 48;    // rows per task
 constexpr int64_t kNB = 256;   // columns per task
 constexpr int64_t kKB = 256;   // k per block
 
-COLM_INLINE v16 load(const float* p) {
-  v16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-COLM_INLINE void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
 
 // One tile: rows [i0, i0 + MR) of C and `ncols` (<= 32) columns, summing k in [0, K) of one
 // segment: A(i, k) = a[k * a_col + i] when TRANS, a[i * a_row + k] otherwise; B row k at
@@ -54,19 +35,19 @@ COLM_INLINE void tile(const float* a, int64_t a_step, const float* b, int64_t ld
     if (!load_c) {
       acc0[i] = acc1[i] = v16{};
     } else if (ncols == kNR) {
-      acc0[i] = load(ci);
-      acc1[i] = load(ci + 16);
+      acc0[i] = vload(ci);
+      acc1[i] = vload(ci + 16);
     } else {
       float tmp[kNR] = {};
       for (int j = 0; j < ncols; ++j) tmp[j] = ci[j];
-      acc0[i] = load(tmp);
-      acc1[i] = load(tmp + 16);
+      acc0[i] = vload(tmp);
+      acc1[i] = vload(tmp + 16);
     }
   }
   if (TRANS) {
     const float* ap = a + i0;
     for (int64_t k = 0; k < K; ++k) {
-      const v16 b0 = load(b + k * ldb), b1 = load(b + k * ldb + 16);
+      const v16 b0 = vload(b + k * ldb), b1 = vload(b + k * ldb + 16);
       const float* ak = ap + k * a_step;
 #pragma GCC unroll 12
       for (int i = 0; i < MR; ++i) {
@@ -77,7 +58,7 @@ COLM_INLINE void tile(const float* a, int64_t a_step, const float* b, int64_t ld
   } else {
     const float* ap = a + i0 * a_step;
     for (int64_t k = 0; k < K; ++k) {
-      const v16 b0 = load(b + k * ldb), b1 = load(b + k * ldb + 16);
+      const v16 b0 = vload(b + k * ldb), b1 = vload(b + k * ldb + 16);
 #pragma GCC unroll 12
       for (int i = 0; i < MR; ++i) {
         const float x = ap[i * a_step + k];
@@ -89,12 +70,12 @@ COLM_INLINE void tile(const float* a, int64_t a_step, const float* b, int64_t ld
   for (int i = 0; i < MR; ++i) {
     float* ci = c + (i0 + i) * ldc;
     if (ncols == kNR) {
-      store(ci, acc0[i]);
-      store(ci + 16, acc1[i]);
+      vstore(ci, acc0[i]);
+      vstore(ci + 16, acc1[i]);
     } else {
       float tmp[kNR];
-      store(tmp, acc0[i]);
-      store(tmp + 16, acc1[i]);
+      vstore(tmp, acc0[i]);
+      vstore(tmp + 16, acc1[i]);
       for (int j = 0; j < ncols; ++j) ci[j] = tmp[j];
     }
   }

@@ -3,22 +3,11 @@
 // and once, for the build's target, elsewhere. Reductions use explicit lanes so that the
 // compiler may vectorise them without reassociating: the order of every sum is fixed.
 #include "train_ops.h"
+#include "train_vectors.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define COLM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define COLM_CLONES
-#endif
-#define COLM_INLINE static inline __attribute__((always_inline))
-
-#if defined(__GNUC__)
-// The 64-byte vectors never cross a call boundary (every helper is always_inline).
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 namespace colm {
 namespace train {
@@ -26,16 +15,8 @@ namespace train {
 namespace {
 
 // 16 floats: the compiler maps it to one AVX-512 register, two AVX2 ones, or four SSE ones.
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
-typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 constexpr int kLanes = 16;
 
-COLM_INLINE v16 vload(const float* p) {
-  v16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-COLM_INLINE void vstore(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
 COLM_INLINE v16 vsplat(float a) { return v16{} + a; }
 COLM_INLINE v16 vmax(v16 a, v16 b) { return a > b ? a : b; }
 
