@@ -64,7 +64,12 @@ export async function startDesktopApp(): Promise<DesktopApp> {
   const electronPower = new ElectronPowerProbe();
   electronPower.update(power.current);
   power.on((change) => electronPower.update(change));
-  const policy = await startChainPolicy({ host, electron: electronPower });
+  const policy = await startChainPolicy({
+    host,
+    electron: electronPower,
+    rulesFile: join(paths.dataDir, 'policy-rules.json'),
+    warn: (message) => console.warn(message),
+  });
   const controller = new AppController(host, app.getVersion(), {
     onLoaded: (model) => void library.record(model).catch(() => undefined),
     policy,

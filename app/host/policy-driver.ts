@@ -28,6 +28,8 @@ export interface PolicyDriverOptions {
   engineLoad: EngineLoadMeter;
   rules?: Rules;
   simulation?: SimulationControl | null;
+  /** Keeps rules the user set (called after they pass parseRules and are applied). */
+  saveRules?: (rules: Rules) => void;
   now?: () => number;
 }
 
@@ -111,6 +113,7 @@ export class PolicyDriver {
     if (!result.ok) return result;
     this.rules = result.rules;
     this.policy.setRules(result.rules);
+    this.options.saveRules?.(result.rules);
     this.changed();
     return { ok: true, rules: result.rules };
   }

@@ -10,6 +10,7 @@ import type { ElectronPowerProbe } from '../policy/probes/electron-power.js';
 import { EngineLoadMeter } from '../policy/probes/engine-load.js';
 import type { Rules } from '../policy/rules.js';
 import { createSimulatedSource } from '../policy/simulated.js';
+import { loadRulesFile, saveRulesFile } from '../library/policy-rules-file.js';
 import { PolicyDriver, type PolicyHost } from './policy-driver.js';
 
 export interface ChainPolicySetup {
@@ -19,10 +20,25 @@ export interface ChainPolicySetup {
   /** Electron's powerMonitor and the renderer's getBattery(), trusted before /sys and pmset. */
   electron?: ElectronPowerProbe;
   rules?: Rules;
+  /** Where the user's rules are kept across restarts (policy-rules.json in the data folder). */
+  rulesFile?: string;
+  /** Told when the kept rules cannot be read or saved (the defaults are used, nothing stops). */
+  warn?: (message: string) => void;
 }
 
 export async function startChainPolicy(setup: ChainPolicySetup): Promise<PolicyDriver> {
   const engineLoad = new EngineLoadMeter();
+  const warn = setup.warn ?? (() => undefined);
+  let rules = setup.rules;
+  let saveRules: ((rules: Rules) => void) | undefined;
+  if (setup.rulesFile !== undefined) {
+    const file = setup.rulesFile;
+    const kept = await loadRulesFile(file);
+    if (kept.warning) warn(kept.warning);
+    rules = rules ?? kept.rules ?? undefined;
+    // A save that fails (a full disk) leaves the rules applied for this run and says why.
+    saveRules = (next) => void saveRulesFile(file, next).catch((error: Error) => warn(`${file}: the rules could not be saved (${error.message})`));
+  }
   let driver: PolicyDriver;
   if (setup.simulateFile !== undefined) {
     const { probe, source } = await createSimulatedSource(setup.simulateFile);
@@ -31,12 +47,12 @@ export async function startChainPolicy(setup: ChainPolicySetup): Promise<PolicyD
       probe.restart();
       void source.poll();
     };
-    driver = new PolicyDriver(setup.host, { source, engineLoad, rules: setup.rules, simulation: { file: basename(setup.simulateFile), restart } });
+    driver = new PolicyDriver(setup.host, { source, engineLoad, rules, saveRules, simulation: { file: basename(setup.simulateFile), restart } });
   } else {
     // Our processes hold our GPU contexts: this one and the engine host (a new pid after a restart).
     const ourPids = () => [process.pid, ...(setup.host.pid === undefined ? [] : [setup.host.pid])];
     const source = new ProbeSet(createDefaultProbes({ engineLoad, ourPids, electron: setup.electron }));
-    driver = new PolicyDriver(setup.host, { source, engineLoad, rules: setup.rules });
+    driver = new PolicyDriver(setup.host, { source, engineLoad, rules, saveRules });
   }
   driver.start();
   return driver;

@@ -56,7 +56,12 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
     if (event.type === 'crashed') err.write(`colm: ${event.message}\n`);
   });
   // First, before anything runs: a bad timeline file ends the command with its error (exit 1).
-  const policy = await startChainPolicy({ host: hostClient, simulateFile: req.simulatePower === undefined ? undefined : resolve(req.simulatePower) });
+  const policy = await startChainPolicy({
+    host: hostClient,
+    simulateFile: req.simulatePower === undefined ? undefined : resolve(req.simulatePower),
+    rulesFile: join(dataDir, 'policy-rules.json'),
+    warn: (message) => err.write(`colm: ${message}\n`),
+  });
   await hostClient.start();
   let server;
   try {
