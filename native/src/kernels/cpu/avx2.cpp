@@ -139,16 +139,14 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
   for (int j = 0; j < R; ++j) rows[j] = w.row_ptr(r + j);
   __m256 acc0[R], acc1[R];
   for (int j = 0; j < R; ++j) acc0[j] = acc1[j] = _mm256_setzero_ps();
-  // Strided rows (a prefix of longer rows): prefetch the same columns two groups ahead, as in
-  // avx512.cpp.
+  // Prefetch the same columns two row groups ahead (page-bound streams; see avx512.cpp).
   const size_t es = dtype_size(w.dtype);
   const int64_t ahead = 2 * int64_t(R) * w.ld * int64_t(es);
-  const bool strided = w.ld != w.cols;
   int64_t c = 0;
   for (; c + 16 <= K; c += 16) {
     const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
     for (int j = 0; j < R; ++j) {
-      if (strided && (c & 31) == 0) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c * int64_t(es)), _MM_HINT_T0);
+      if ((c & 31) == 0) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c * int64_t(es)), _MM_HINT_T0);
       acc0[j] = _mm256_fmadd_ps(load8(rows[j], w.dtype, c), x0, acc0[j]);
       acc1[j] = _mm256_fmadd_ps(load8(rows[j], w.dtype, c + 8), x1, acc1[j]);
     }

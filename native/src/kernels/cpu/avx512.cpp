@@ -104,17 +104,17 @@ void gemv_rows(const WeightView& w, int32_t r, const float* x, float* y) {
   for (int j = 0; j < R; ++j) rows[j] = w.row_ptr(r + j);
   __m512 acc0[R], acc1[R];
   for (int j = 0; j < R; ++j) acc0[j] = acc1[j] = _mm512_setzero_ps();
-  // Rows that are a prefix of longer rows (the LM head of sub-model k, chain blocks of a whole
-  // tensor) are short strided streams the hardware prefetcher restarts on every page: fetch the
-  // same columns two groups of rows ahead while this group is summed.
+  // Four rows stream at once, each on its own pages (a 2048-wide BF16 row is one 4 KiB page, and
+  // the prefix rows of sub-model k's LM head are short strided pieces): hardware prefetchers stop
+  // at page boundaries, so fetch the same columns two groups of rows ahead while this group is
+  // summed. Measured: dense-1b decode 89 -> 78 ms/token, air4-500m k = 1 8.7 -> 7.5 ms/token.
   const size_t es = dtype_size(w.dtype);
   const int64_t ahead = 2 * int64_t(R) * w.ld * int64_t(es);
-  const bool strided = w.ld != w.cols;
   int64_t c = 0;
   for (; c + 32 <= K; c += 32) {
     const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
     for (int j = 0; j < R; ++j) {
-      if (strided) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c * int64_t(es)), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c * int64_t(es)), _MM_HINT_T0);
       acc0[j] = _mm512_fmadd_ps(load16(rows[j], w.dtype, c), x0, acc0[j]);
       acc1[j] = _mm512_fmadd_ps(load16(rows[j], w.dtype, c + 16), x1, acc1[j]);
     }
