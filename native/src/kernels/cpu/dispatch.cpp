@@ -148,8 +148,15 @@ void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& p
   // every thread.
   const bool packed = T > 1 && k.x_tile > 0;
   thread_local std::vector<std::vector<float>> packs;
-  std::vector<const float*> job_xp(size_t(n_jobs), nullptr);
-  std::vector<int64_t> job_kp(size_t(n_jobs), 0);
+  // Reused across calls: decode runs ~60 of these regions per token, so no allocation here.
+  // (The workers see these through the references below: a thread_local named inside the
+  // lambda would be each worker's own, empty, copy.)
+  thread_local std::vector<const float*> job_xp_buffer;
+  thread_local std::vector<int64_t> job_kp_buffer;
+  job_xp_buffer.assign(size_t(n_jobs), nullptr);
+  job_kp_buffer.assign(size_t(n_jobs), 0);
+  std::vector<const float*>& job_xp = job_xp_buffer;
+  std::vector<int64_t>& job_kp = job_kp_buffer;
   if (packed) {
     if (packs.size() < size_t(n_jobs)) packs.resize(size_t(n_jobs));
     for (int32_t j = 0; j < n_jobs; ++j) {
