@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent float64 reference implementation of the CoLM checkpoint format, version 1.
+"""Independent float64 reference implementation of the CoLM checkpoint format, version 1.1
+(biases, qwen3 qk-norm, linear RoPE scaling, sliding windows, both config dialects).
 
 The contract is ../shared/FORMAT.md (the repository's copy of the format). This file reads a
 checkpoint in any of its packagings and runs the forward pass of sub-model k exactly as the pseudo
@@ -165,6 +166,12 @@ class Config:
     tie: bool
     bos_token_id: object = None
     eos_token_id: object = None
+    # FORMAT.md 1.1
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    qk_norm: bool = False
+    window: list = field(default_factory=list)        # per layer: W or None (full attention)
     # derived, per chain i = 0..n-1
     D_i: list[int] = field(default_factory=list)     # hidden width
     h_i: list[int] = field(default_factory=list)     # query heads
@@ -206,8 +213,8 @@ def parse_config(cfg: dict, where: str = "config") -> Config:
         return v
 
     model_type = cfg.get("model_type")
-    if model_type not in ("colm", "llama", "mistral", "qwen2"):
-        bad("model_type", f"must be colm, llama, mistral or qwen2, got {model_type!r}")
+    if model_type not in ("colm", "llama", "mistral", "qwen2", "qwen3"):
+        bad("model_type", f"must be colm, llama, mistral, qwen2 or qwen3, got {model_type!r}")
     if cfg.get("hidden_act", "silu") != "silu":
         bad("hidden_act", f"only silu (SwiGLU) is defined, got {cfg.get('hidden_act')!r}")
     D = get_int("hidden_size")
@@ -235,12 +242,21 @@ def parse_config(cfg: dict, where: str = "config") -> Config:
     theta = cfg.get("rope_theta", 10000.0)
     theta = 10000.0 if theta is None else float(theta)
     scaling = cfg.get("rope_scaling")
+    if cfg.get("rope_parameters") is not None:
+        # transformers 5 dialect: theta and the scaling in one object
+        params = dict(cfg["rope_parameters"])
+        theta = float(params.pop("rope_theta", 10000.0))
+        scaling = params
     if scaling is not None:
         if not isinstance(scaling, dict):
             bad("rope_scaling", "must be null or an object")
         rtype = scaling.get("rope_type", scaling.get("type"))
         if rtype == "default":
             scaling = None
+        elif rtype == "linear":
+            if not isinstance(scaling.get("factor"), (int, float)) or scaling["factor"] <= 0:
+                bad("rope_scaling.factor", "required positive number for rope_type linear")
+            scaling = {"rope_type": "linear", "factor": float(scaling["factor"])}
         elif rtype == "llama3":
             for key in ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"):
                 if not isinstance(scaling.get(key), (int, float)) or isinstance(scaling.get(key), bool):
@@ -248,14 +264,39 @@ def parse_config(cfg: dict, where: str = "config") -> Config:
             if scaling["high_freq_factor"] <= scaling["low_freq_factor"]:
                 bad("rope_scaling.high_freq_factor", "must be greater than low_freq_factor")
         else:
-            bad("rope_scaling.rope_type", f"only null or \"llama3\" are defined, got {rtype!r}")
+            bad("rope_scaling.rope_type", f"only null, \"linear\" or \"llama3\" are defined, got {rtype!r}")
     tie = bool(cfg.get("tie_word_embeddings", False))
+
+    # Biases, qk-norm and sliding windows as transformers 5 reads each family.
+    attention_bias = bool(cfg.get("attention_bias") or False) and model_type in ("llama", "qwen3", "colm")
+    qkv_bias = attention_bias or model_type == "qwen2"
+    o_bias = attention_bias
+    mlp_bias = bool(cfg.get("mlp_bias") or False) and model_type in ("llama", "colm")
+    qk_norm = model_type == "qwen3"
+    qwen_style = model_type in ("qwen2", "qwen3") or (model_type == "colm" and (
+        "use_sliding_window" in cfg or "layer_types" in cfg or "max_window_layers" in cfg))
+    if qwen_style:
+        W = cfg.get("sliding_window") if cfg.get("use_sliding_window") else None
+        types = cfg.get("layer_types")
+        if types is None:
+            first = cfg.get("max_window_layers") or 28
+            types = ["sliding_attention" if W is not None and i >= first else "full_attention" for i in range(L)]
+        if len(types) != L or any(t not in ("full_attention", "sliding_attention") for t in types):
+            bad("layer_types", f"must name full_attention or sliding_attention for each of {L} layers")
+        if W is None and "sliding_attention" in types:
+            bad("layer_types", "sliding_attention layers without a window")
+        window = [W if t == "sliding_attention" else None for t in types]
+    elif model_type in ("mistral", "colm"):
+        window = [cfg.get("sliding_window")] * L
+    else:
+        window = [None] * L
 
     S = sum(chains)
     c = Config(raw=cfg, model_type=model_type, D=D, H=H, L=L, V=V, h=h, h_kv=h_kv, hd=hd,
                chains=list(chains), kv_sharing=kv_sharing, eps=eps, rope_theta=theta,
                rope_scaling=scaling, tie=tie, bos_token_id=cfg.get("bos_token_id"),
-               eos_token_id=cfg.get("eos_token_id"))
+               eos_token_id=cfg.get("eos_token_id"), qkv_bias=qkv_bias, o_bias=o_bias,
+               mlp_bias=mlp_bias, qk_norm=qk_norm, window=window)
     for key, total in (("hidden_size", D), ("num_attention_heads", h), ("intermediate_size", H)):
         for ci in chains:
             if total * ci % S:
@@ -264,7 +305,7 @@ def parse_config(cfg: dict, where: str = "config") -> Config:
     c.h_i = [h * ci // S for ci in chains]
     c.H_i = [H * ci // S for ci in chains]
     for i, (Di, hi) in enumerate(zip(c.D_i, c.h_i)):
-        if Di != hi * hd:
+        if len(chains) > 1 and Di != hi * hd:   # one chain: a plain HF model (Qwen3's head_dim != D/h)
             bad("head_dim", f"chain {i}: width D_i={Di} must equal h_i*head_dim={hi}*{hd}")
     if kv_sharing:
         for i, hi in enumerate(c.h_i):
@@ -446,7 +487,8 @@ class Model:
             whole = f"{prefix}.weight"
             per = [f"{prefix}.chains.{i}.weight" for i in range(c.n)]
             has_whole = whole in T
-            has_per = any(p in T for p in per) or any(nm.startswith(prefix + ".chains.") for nm in T)
+            has_per = any(p in T for p in per) or any(
+                nm.startswith(prefix + ".chains.") and not nm.endswith(".bias") for nm in T)
             in_cum, out_cum = _cum(in_w), _cum(out_w)
             if has_whole and has_per:
                 raise CheckpointError(f"{where}: tensor {prefix} is stored both whole and per chain")
@@ -463,6 +505,16 @@ class Model:
                 blocks.append(W[r0:r1, :in_cum[i]].clone())
             return blocks
 
+        def bias(prefix: str, out_w: list[int]) -> torch.Tensor:
+            """FORMAT.md 1.1: whole X.bias [D_y] or per chain X.chains.{i}.bias [out_i], as one [D_y] vector."""
+            whole = f"{prefix}.bias"
+            per = [f"{prefix}.chains.{i}.bias" for i in range(len(out_w))]
+            if whole in T and any(nm in T for nm in per):
+                raise CheckpointError(f"{where}: tensor {whole} is stored both whole and per chain")
+            if whole in T or c.n == 1:
+                return take(whole, [sum(out_w)])
+            return torch.cat([take(per[i], [out_w[i]]) for i in range(len(out_w))])
+
         self.embed = take("model.embed_tokens.weight", [c.V, c.D])
         self.layers = []
         for l in range(c.L):
@@ -472,12 +524,21 @@ class Model:
                 "post_attention_layernorm": take(f"{p}.post_attention_layernorm.weight", [c.D]),
             }
             for short in LINEARS:
+                has_bias = {"self_attn.q_proj": c.qkv_bias, "self_attn.k_proj": c.qkv_bias,
+                            "self_attn.v_proj": c.qkv_bias, "self_attn.o_proj": c.o_bias}.get(short, c.mlp_bias)
                 if c.kv_sharing and short in ("self_attn.k_proj", "self_attn.v_proj"):
                     if any(nm.startswith(f"{p}.{short}.chains.") for nm in T):
                         raise CheckpointError(f"{where}: tensor {p}.{short}: with kv_sharing it is dense, not per chain")
                     layer[short] = take(f"{p}.{short}.weight", [c.h_kv * c.hd, c.D_i[0]])
+                    if has_bias:
+                        layer[short + ".bias"] = take(f"{p}.{short}.bias", [c.h_kv * c.hd])
                 else:
                     layer[short] = chain_linear(f"{p}.{short}", *chain_linear_geometry(c, short))
+                    if has_bias:
+                        layer[short + ".bias"] = bias(f"{p}.{short}", chain_linear_geometry(c, short)[1])
+            if c.qk_norm:
+                layer["q_norm"] = take(f"{p}.self_attn.q_norm.weight", [c.hd])
+                layer["k_norm"] = take(f"{p}.self_attn.k_norm.weight", [c.hd])
             self.layers.append(layer)
         self.norm = take("model.norm.weight", [c.D])
         if c.tie:
@@ -522,7 +583,8 @@ class Model:
         kv_out = []
         for l, W in enumerate(self.layers):
             a = chain_rmsnorm(x, W["input_layernorm"].to(dtype), widths, c.eps)
-            q = apply_chain_linear(a, W["self_attn.q_proj"], k, dtype).view(Tn, nq, c.hd)
+            q = add_bias(apply_chain_linear(a, W["self_attn.q_proj"], k, dtype), W, "self_attn.q_proj", dtype)
+            q = q.view(Tn, nq, c.hd)
             if c.kv_sharing:
                 key = a[:, :c.D_i[0]] @ W["self_attn.k_proj"].to(dtype).T
                 val = a[:, :c.D_i[0]] @ W["self_attn.v_proj"].to(dtype).T
@@ -531,8 +593,11 @@ class Model:
                 key = apply_chain_linear(a, W["self_attn.k_proj"], k, dtype)
                 val = apply_chain_linear(a, W["self_attn.v_proj"], k, dtype)
                 nkv = sum(c.kv_i[:k])
-            key = key.view(Tn, nkv, c.hd)
-            val = val.view(Tn, nkv, c.hd)
+            key = add_bias(key, W, "self_attn.k_proj", dtype).view(Tn, nkv, c.hd)
+            val = add_bias(val, W, "self_attn.v_proj", dtype).view(Tn, nkv, c.hd)
+            if c.qk_norm:       # qwen3: RMSNorm of each head's vector, before RoPE
+                q = head_rmsnorm(q, W["q_norm"].to(dtype), c.eps)
+                key = head_rmsnorm(key, W["k_norm"].to(dtype), c.eps)
             q = rope(q, cos, sin)
             key = rope(key, cos, sin)
             kv_out.append((key, val))
@@ -552,15 +617,18 @@ class Model:
                 qpos = torch.arange(start, start + Tn)[:, None]
                 kpos = torch.arange(0, K_all.shape[0])[None, :]
                 scores = scores.masked_fill(kpos > qpos, float("-inf"))
+                if c.window[l] is not None:     # sliding window: keys qpos-W+1..qpos only
+                    scores = scores.masked_fill(kpos <= qpos - c.window[l], float("-inf"))
                 probs = torch.softmax(scores, dim=-1)
                 heads.append(probs @ V_all[:, g, :])
             attn = torch.cat(heads, dim=-1)                                       # [T, nq*hd]
             assert attn.shape[1] == qcum[k - 1]
-            x = x + apply_chain_linear(attn, W["self_attn.o_proj"], k, dtype)
+            x = x + add_bias(apply_chain_linear(attn, W["self_attn.o_proj"], k, dtype), W, "self_attn.o_proj", dtype)
             b = chain_rmsnorm(x, W["post_attention_layernorm"].to(dtype), widths, c.eps)
-            gate = apply_chain_linear(b, W["mlp.gate_proj"], k, dtype)
-            up = apply_chain_linear(b, W["mlp.up_proj"], k, dtype)
-            x = x + apply_chain_linear(torch.nn.functional.silu(gate) * up, W["mlp.down_proj"], k, dtype)
+            gate = add_bias(apply_chain_linear(b, W["mlp.gate_proj"], k, dtype), W, "mlp.gate_proj", dtype)
+            up = add_bias(apply_chain_linear(b, W["mlp.up_proj"], k, dtype), W, "mlp.up_proj", dtype)
+            down = apply_chain_linear(torch.nn.functional.silu(gate) * up, W["mlp.down_proj"], k, dtype)
+            x = x + add_bias(down, W, "mlp.down_proj", dtype)
             hidden.append(x)
         y = chain_rmsnorm(x, self.norm.to(dtype), widths, c.eps)
         logits = y @ self.lm_head[:, :dk].to(dtype).T
@@ -588,12 +656,25 @@ def apply_chain_linear(x: torch.Tensor, blocks: list[torch.Tensor], k: int, dtyp
     return torch.cat([x[:, :Wi.shape[1]] @ Wi.to(dtype).T for Wi in blocks[:k]], dim=-1)
 
 
+def add_bias(y: torch.Tensor, W: dict, short: str, dtype) -> torch.Tensor:
+    """Sub-model k adds the first cum_k entries of the bias: as many as y has outputs."""
+    b = W.get(short + ".bias")
+    return y if b is None else y + b[:y.shape[1]].to(dtype)
+
+
+def head_rmsnorm(x: torch.Tensor, w: torch.Tensor, eps: float) -> torch.Tensor:
+    """x [T, heads, hd]: each head's vector by its own RMS, times w [hd]."""
+    return x / torch.sqrt((x * x).mean(dim=-1, keepdim=True) + eps) * w
+
+
 def rope_inv_freq(c: Config) -> torch.Tensor:
     """HF default RoPE frequencies, with HF's "llama3" rope_scaling when configured (float64)."""
     inv = 1.0 / (c.rope_theta ** (torch.arange(0, c.hd, 2, dtype=torch.float64) / c.hd))
     s = c.rope_scaling
     if s is None:
         return inv
+    if s.get("rope_type", s.get("type")) == "linear":           # positions / factor == frequencies / factor
+        return inv / float(s["factor"])
     factor = float(s["factor"])
     low, high = float(s["low_freq_factor"]), float(s["high_freq_factor"])
     old = float(s["original_max_position_embeddings"])

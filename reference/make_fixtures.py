@@ -124,6 +124,55 @@ FIXTURES = [
                               chains=[2, 2], kv_sharing=True, rope_theta=500000.0),
         "tokenizer": BYTE_TOK,
     },
+    # ---- FORMAT.md 1.1 ----
+    {
+        # Qwen2 as a CoLM: chains {1,2,1}, GQA (1,2,1 KV heads per chain), q/k/v biases (no key
+        # says so: qwen2 always has them), q and v biases per chain, k's whole.
+        "name": "qwen2_chained", "packaging": "folder", "dtype": "F32", "seed": 707,
+        "config": base_config("qwen2", D=64, h=8, h_kv=4, hd=8, H=128, L=2, dtype="F32",
+                              chains=[1, 2, 1], kv_sharing=False, use_sliding_window=False,
+                              sliding_window=4096, max_window_layers=28),
+        "tokenizer": BYTE_TOK,
+        "bias_per_chain": {"self_attn.q_proj", "self_attn.v_proj"},
+    },
+    {
+        # Qwen3 CoLM-Air {1,1}: per-head q/k RMSNorm, attention_bias on q/k/v/o (k/v dense, q per
+        # chain, o whole), single file, transformers 5 rope_parameters.
+        "name": "qwen3_air", "packaging": "single", "dtype": "F32", "seed": 808,
+        "config": {**{k: v for k, v in base_config("qwen3", D=64, h=8, h_kv=2, hd=8, H=96, L=2, dtype="F32",
+                                                     chains=[1, 1], kv_sharing=True, attention_bias=True,
+                                                     use_sliding_window=False, sliding_window=None,
+                                                     layer_types=["full_attention", "full_attention"]).items()
+                      if k not in ("rope_theta", "rope_scaling")},
+                   "rope_parameters": {"rope_theta": 20000.0, "rope_type": "default"}},
+        "tokenizer": BYTE_TOK,
+        "bias_per_chain": {"self_attn.q_proj"},
+    },
+    {
+        # Qwen3 as its own 1-chain model: head_dim 16 with D/h = 8, a sliding window of 4 on
+        # layer 1 only (layer_types), BF16.
+        "name": "qwen3_head_dim", "packaging": "folder", "dtype": "BF16", "seed": 909,
+        "config": base_config("qwen3", D=32, h=4, h_kv=2, hd=16, H=64, L=2, dtype="BF16",
+                              use_sliding_window=True, sliding_window=4, max_window_layers=1,
+                              layer_types=["full_attention", "sliding_attention"]),
+        "tokenizer": BYTE_TOK,
+    },
+    {
+        # Mistral as a CoLM {1,1}: every layer sees the last 5 positions of 12.
+        "name": "mistral_window", "packaging": "folder", "dtype": "F32", "seed": 1001,
+        "config": base_config("mistral", D=64, h=4, h_kv=2, hd=16, H=128, L=2, dtype="F32",
+                              chains=[1, 1], kv_sharing=False, sliding_window=5),
+        "tokenizer": BYTE_TOK,
+    },
+    {
+        # Llama with linear RoPE scaling (transformers 5 dialect), attention and MLP biases, F16.
+        "name": "llama_linear_rope", "packaging": "folder", "dtype": "F16", "seed": 1102,
+        "config": {**{k: v for k, v in base_config("llama", D=64, h=4, h_kv=4, hd=16, H=128, L=2, dtype="F16",
+                                                     attention_bias=True, mlp_bias=True).items()
+                      if k not in ("rope_theta", "rope_scaling")},
+                   "rope_parameters": {"factor": 4.0, "rope_theta": 10000.0, "rope_type": "linear"}},
+        "tokenizer": BYTE_TOK,
+    },
 ]
 
 
@@ -143,19 +192,41 @@ def make_tensors(spec: dict) -> dict[str, tuple[str, np.ndarray]]:
     def norm_weight():
         return 1.0 + 0.1 * rng.standard_normal(cfg.D)
 
+    def has_bias(short):
+        return {"self_attn.q_proj": cfg.qkv_bias, "self_attn.k_proj": cfg.qkv_bias, "self_attn.v_proj": cfg.qkv_bias,
+                "self_attn.o_proj": cfg.o_bias}.get(short, cfg.mlp_bias)
+
+    def put_bias(p, short, out_w):
+        # Drawn only for configs with biases, so the 1.0 fixtures keep their random streams.
+        b = normal(sum(out_w), 0.5)
+        if short in spec.get("bias_per_chain", set()):
+            r = 0
+            for i, w in enumerate(out_w):
+                put(f"{p}.{short}.chains.{i}.bias", b[r:r + w])
+                r += w
+        else:
+            put(f"{p}.{short}.bias", b)
+
     put("model.embed_tokens.weight", normal((cfg.V, cfg.D), 1.0))
     for l in range(cfg.L):
         p = f"model.layers.{l}"
         put(f"{p}.input_layernorm.weight", norm_weight())
+        if cfg.qk_norm:
+            put(f"{p}.self_attn.q_norm.weight", 1.0 + 0.3 * rng.standard_normal(cfg.hd))
+            put(f"{p}.self_attn.k_norm.weight", 1.0 + 0.3 * rng.standard_normal(cfg.hd))
         for short in colm_ref.LINEARS:
             if short == "mlp.gate_proj":
                 put(f"{p}.post_attention_layernorm.weight", norm_weight())
             if cfg.kv_sharing and short in ("self_attn.k_proj", "self_attn.v_proj"):
                 D1 = cfg.D_i[0]
                 put(f"{p}.{short}.weight", normal((cfg.h_kv * cfg.hd, D1), 1 / np.sqrt(D1)))
+                if has_bias(short):
+                    put(f"{p}.{short}.bias", normal(cfg.h_kv * cfg.hd, 0.5))
                 continue
             in_w, out_w = colm_ref.chain_linear_geometry(cfg, short)
             in_cum = colm_ref._cum(in_w)
+            if has_bias(short):
+                put_bias(p, short, out_w)
             blocks = [normal((out_w[i], in_cum[i]), 1 / np.sqrt(in_cum[i])) for i in range(cfg.n)]
             if cfg.n == 1 or short in whole:
                 W = np.zeros((sum(out_w), sum(in_w)))

@@ -2,79 +2,17 @@
 // the UI can trust each width to be a whole number. Each refusal names the key and the rule.
 
 import { CheckpointError } from './errors.js';
-import { describeValue, isJsonObject, ownValue, type JsonObject } from './json-values.js';
-import type { ColmConfig, QuantizationConfig, RopeScalingLlama3 } from './types.js';
+import { describeValue, isJsonObject, ownValue } from './json-values.js';
+import { readAttentionParts } from './config-attention.js';
+import { refuseUnknownKeys } from './config-keys.js';
+import { ConfigReader } from './config-reader.js';
+import { readRope } from './config-rope.js';
+import type { ColmConfig, QuantizationConfig } from './types.js';
 
 export { chainWidths, splitByChains } from './chain-widths.js';
 export { parameterCounts, totalStoredParameters } from './parameter-counts.js';
 
-const MODEL_TYPES = ['colm', 'llama', 'mistral', 'qwen2'];
-
-// No real model comes near these, and staying far below 2^53 keeps every product of two sizes
-// (V*D, D*ci) an exact integer in a JS number.
-const MAX_SIZE = 2 ** 24;
-
-class ConfigReader {
-  constructor(
-    private readonly object: JsonObject,
-    private readonly file: string,
-  ) {}
-
-  fail(key: string, rule: string): never {
-    throw new CheckpointError(this.file, rule, { key });
-  }
-
-  get(key: string): unknown {
-    return ownValue(this.object, key);
-  }
-
-  /** Absent and JSON null both mean "use the default", as in Hugging Face configs. */
-  isAbsent(key: string): boolean {
-    const value = this.get(key);
-    return value === undefined || value === null;
-  }
-
-  positiveInt(key: string, value: unknown = this.get(key), limit = MAX_SIZE): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      this.fail(key, `must be a positive integer, got ${describeValue(value)}`);
-    }
-    if (value > limit) this.fail(key, `${value} is larger than ${limit}, not a plausible size`);
-    return value;
-  }
-
-  requiredPositiveInt(key: string): number {
-    if (this.isAbsent(key)) this.fail(key, 'is required');
-    return this.positiveInt(key);
-  }
-
-  optionalPositiveInt(key: string, fallback: number): number {
-    return this.isAbsent(key) ? fallback : this.positiveInt(key);
-  }
-
-  positiveNumber(key: string, fallback: number): number {
-    if (this.isAbsent(key)) return fallback;
-    const value = this.get(key);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      this.fail(key, `must be a positive number, got ${describeValue(value)}`);
-    }
-    return value;
-  }
-
-  boolean(key: string, fallback: boolean): boolean {
-    if (this.isAbsent(key)) return fallback;
-    const value = this.get(key);
-    if (typeof value !== 'boolean') this.fail(key, `must be true or false, got ${describeValue(value)}`);
-    return value;
-  }
-
-  tokenId(key: string, value: unknown, vocabSize: number): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      this.fail(key, `must be a token id (a non-negative integer), got ${describeValue(value)}`);
-    }
-    if (value >= vocabSize) this.fail(key, `token id ${value} is outside the vocabulary (vocab_size ${vocabSize})`);
-    return value;
-  }
-}
+const MODEL_TYPES = ['colm', 'llama', 'mistral', 'qwen2', 'qwen3'];
 
 function readModelType(reader: ConfigReader): string {
   const value = reader.get('model_type');
@@ -84,40 +22,12 @@ function readModelType(reader: ConfigReader): string {
   return value;
 }
 
-/** Keys that switch on parts this engine does not implement: refuse rather than run a wrong model. */
-function refuseUnsupportedParts(reader: ConfigReader): void {
-  for (const key of ['attention_bias', 'mlp_bias']) {
-    if (reader.boolean(key, false)) reader.fail(key, 'biases are not supported (FORMAT.md has no bias tensors)');
+function refuseOtherActivations(reader: ConfigReader): void {
+  if (reader.isAbsent('hidden_act')) return;
+  const act = reader.get('hidden_act');
+  if (act !== 'silu' && act !== 'swish') {
+    reader.fail('hidden_act', `only the SwiGLU FFN ("silu") is supported, got ${describeValue(act)}`);
   }
-  for (const key of ['hidden_act', 'hidden_activation']) {
-    if (reader.isAbsent(key)) continue;
-    const act = reader.get(key);
-    if (act !== 'silu' && act !== 'swish') {
-      reader.fail(key, `only the SwiGLU FFN ("silu") is supported, got ${describeValue(act)}`);
-    }
-  }
-  if (!reader.isAbsent('quantization_config')) {
-    reader.fail('quantization_config', 'Hugging Face quantized checkpoints are not supported (weights must be F32, F16 or BF16, or colm quantize\'s q8_0)');
-  }
-  const rotaryFraction = reader.get('partial_rotary_factor');
-  if (rotaryFraction !== undefined && rotaryFraction !== null && rotaryFraction !== 1) {
-    reader.fail('partial_rotary_factor', `partial rotary embeddings are not supported, got ${describeValue(rotaryFraction)}`);
-  }
-  refuseSlidingWindow(reader);
-}
-
-// Mistral writes `sliding_window` (null when off); Qwen2 writes it always and switches it on with
-// `use_sliding_window`. A window at least as long as the context never drops anything, so it is fine.
-function refuseSlidingWindow(reader: ConfigReader): void {
-  if (reader.get('use_sliding_window') === false) return;
-  if (reader.get('use_sliding_window') === true) {
-    reader.fail('use_sliding_window', 'sliding-window attention is not supported');
-  }
-  if (reader.isAbsent('sliding_window')) return;
-  const window = reader.get('sliding_window');
-  const context = reader.get('max_position_embeddings');
-  if (typeof window === 'number' && typeof context === 'number' && window >= context) return;
-  reader.fail('sliding_window', `sliding-window attention is not supported, got ${describeValue(window)}`);
 }
 
 function readChains(reader: ConfigReader): number[] {
@@ -127,38 +37,6 @@ function readChains(reader: ConfigReader): number[] {
     reader.fail('chains', `must be a non-empty list of positive integers, got ${describeValue(value)}`);
   }
   return value.map((ratio: unknown) => reader.positiveInt('chains', ratio));
-}
-
-function readRopeScaling(reader: ConfigReader): RopeScalingLlama3 | null {
-  if (reader.isAbsent('rope_scaling')) return null;
-  const value = reader.get('rope_scaling');
-  if (!isJsonObject(value)) reader.fail('rope_scaling', `must be null or an object, got ${describeValue(value)}`);
-  // Hugging Face writes `rope_type`; configs from before transformers 4.43 write `type`.
-  const kind = ownValue(value, 'rope_type') ?? ownValue(value, 'type');
-  if (kind === 'default') return null; // newer HF spelling of "no scaling"
-  if (kind !== 'llama3') {
-    reader.fail('rope_scaling', `only rope_type "llama3" is supported, got ${describeValue(kind)}`);
-  }
-  const numberAt = (key: string): number => {
-    const field = ownValue(value, key);
-    if (typeof field !== 'number' || !Number.isFinite(field) || field <= 0) {
-      reader.fail(`rope_scaling.${key}`, `must be a positive number, got ${describeValue(field)}`);
-    }
-    return field;
-  };
-  const factor = numberAt('factor');
-  const lowFreqFactor = numberAt('low_freq_factor');
-  const highFreqFactor = numberAt('high_freq_factor');
-  const originalKey = 'original_max_position_embeddings';
-  const originalMax = ownValue(value, originalKey);
-  if (typeof originalMax !== 'number' || !Number.isInteger(originalMax) || originalMax <= 0) {
-    reader.fail(`rope_scaling.${originalKey}`, `must be a positive integer, got ${describeValue(originalMax)}`);
-  }
-  // The llama3 ramp divides by (high - low); equal factors would make every frequency NaN.
-  if (highFreqFactor <= lowFreqFactor) {
-    reader.fail('rope_scaling.high_freq_factor', `must be larger than low_freq_factor (${highFreqFactor} <= ${lowFreqFactor})`);
-  }
-  return { ropeType: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings: originalMax };
 }
 
 const QUANTIZATION = 'colm_quantization';
@@ -209,7 +87,9 @@ function checkChainRules(reader: ConfigReader, config: ColmConfig): void {
     checkWhole(reader, 'chains', H * c, S, `intermediate_size*chains[${i}]/sum(chains)`);
     const width = (D * c) / S;
     const heads = (h * c) / S;
-    if (width !== heads * headDim) {
+    // A 1-chain model is a plain HF checkpoint, where head_dim may differ from D/h (Qwen3): the
+    // rule ties chain widths together and means nothing with one chain.
+    if (chains.length > 1 && width !== heads * headDim) {
       reader.fail('head_dim', `chain ${i} has width ${width} but ${heads} heads * head_dim ${headDim} = ${heads * headDim}`);
     }
   });
@@ -249,9 +129,13 @@ export function parseConfig(json: unknown, file: string): ColmConfig {
     reader.fail('head_dim', `is not given and hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numAttentionHeads}`);
   }
   const headDim = reader.optionalPositiveInt('head_dim', hiddenSize / numAttentionHeads);
+  // RoPE rotates the pairs (i, i + head_dim/2): an odd head has no such split.
+  if (headDim % 2 !== 0) reader.fail('head_dim', `must be even for rotary position embeddings, got ${headDim}`);
   const chains = readChains(reader);
   const kvSharing = reader.boolean('kv_sharing', false);
-  refuseUnsupportedParts(reader);
+  refuseUnknownKeys(reader, modelType);
+  refuseOtherActivations(reader);
+  const rope = readRope(reader);
 
   const bosTokenId = reader.isAbsent('bos_token_id') ? null : reader.tokenId('bos_token_id', reader.get('bos_token_id'), vocabSize);
   const config: ColmConfig = {
@@ -266,9 +150,10 @@ export function parseConfig(json: unknown, file: string): ColmConfig {
     chains,
     kvSharing,
     rmsNormEps: reader.positiveNumber('rms_norm_eps', 1e-5),
-    ropeTheta: reader.positiveNumber('rope_theta', 10000),
-    ropeScaling: readRopeScaling(reader),
+    ropeTheta: rope.theta,
+    ropeScaling: rope.scaling,
     tieWordEmbeddings: reader.boolean('tie_word_embeddings', false),
+    ...readAttentionParts(reader, modelType, numHiddenLayers),
     maxPositionEmbeddings: reader.isAbsent('max_position_embeddings') ? null : reader.positiveInt('max_position_embeddings', undefined, Number.MAX_SAFE_INTEGER),
     bosTokenId,
     eosTokenIds: readEosTokenIds(reader, vocabSize),

@@ -1,4 +1,5 @@
-// The tensors a config calls for (FORMAT.md, "Tensors"), as specs the checkpoint is matched against.
+// The tensors a config calls for (FORMAT.md, "Tensors" and its 1.1 parts: biases, qk-norm), as
+// specs the checkpoint is matched against.
 
 import type { ChainWidths, ColmConfig } from './types.js';
 
@@ -21,6 +22,9 @@ export interface ChainLinearSpec {
   outWidths: number[];
   cumIn: number[];
   storage: 'float' | 'q8_0';
+  // FORMAT.md 1.1: a float bias, whole `X.bias` [sum(outWidths)] or per chain `X.chains.{i}.bias`
+  // [outWidths[i]], in either form whatever the weight's form (and whatever `storage`).
+  bias: boolean;
 }
 
 /** lm_head when tied: a stored copy is allowed and left out of the plan. */
@@ -40,26 +44,33 @@ export function expectedTensors(config: ColmConfig, widths: ChainWidths): Tensor
   const specs: TensorSpec[] = [{ kind: 'dense', name: 'model.embed_tokens.weight', shape: [V, D] }];
   // Quantization touches the chain linears only: embedding, norms, LM head and Air's K/V stay float.
   const storage = config.quantization === null ? 'float' : config.quantization.format;
-  const linear = (base: string, outWidths: number[], cumIn: number[]): void => {
-    specs.push({ kind: 'chain-linear', base, outWidths, cumIn, storage });
+  const linear = (base: string, outWidths: number[], cumIn: number[], bias: boolean): void => {
+    specs.push({ kind: 'chain-linear', base, outWidths, cumIn, storage, bias });
   };
   for (let l = 0; l < config.numHiddenLayers; l++) {
     const layer = `model.layers.${l}`;
     specs.push({ kind: 'dense', name: `${layer}.input_layernorm.weight`, shape: [D] });
-    linear(`${layer}.self_attn.q_proj`, headWidths, widths.cumHidden);
+    linear(`${layer}.self_attn.q_proj`, headWidths, widths.cumHidden, config.qkvBias);
     for (const kv of ['k_proj', 'v_proj']) {
       if (config.kvSharing) {
-        // Air: K and V read chain 1's slice only and are shared by every chain, so they are dense.
+        // Air: K and V read chain 1's slice only and are shared by every chain, so they are dense
+        // (and so are their biases).
         specs.push({ kind: 'dense', name: `${layer}.self_attn.${kv}.weight`, shape: [kvWidth, widths.hidden[0] ?? 0] });
+        if (config.qkvBias) specs.push({ kind: 'dense', name: `${layer}.self_attn.${kv}.bias`, shape: [kvWidth] });
       } else {
-        linear(`${layer}.self_attn.${kv}`, widths.kvHeads.map((h) => h * config.headDim), widths.cumHidden);
+        linear(`${layer}.self_attn.${kv}`, widths.kvHeads.map((h) => h * config.headDim), widths.cumHidden, config.qkvBias);
       }
     }
-    linear(`${layer}.self_attn.o_proj`, widths.hidden, cumHeadWidths);
+    if (config.qkNorm) {
+      // qwen3: one RMSNorm weight shared by every head (and so by every chain).
+      specs.push({ kind: 'dense', name: `${layer}.self_attn.q_norm.weight`, shape: [config.headDim] });
+      specs.push({ kind: 'dense', name: `${layer}.self_attn.k_norm.weight`, shape: [config.headDim] });
+    }
+    linear(`${layer}.self_attn.o_proj`, widths.hidden, cumHeadWidths, config.oBias);
     specs.push({ kind: 'dense', name: `${layer}.post_attention_layernorm.weight`, shape: [D] });
-    linear(`${layer}.mlp.gate_proj`, widths.ffn, widths.cumHidden);
-    linear(`${layer}.mlp.up_proj`, widths.ffn, widths.cumHidden);
-    linear(`${layer}.mlp.down_proj`, widths.hidden, widths.cumFfn);
+    linear(`${layer}.mlp.gate_proj`, widths.ffn, widths.cumHidden, config.mlpBias);
+    linear(`${layer}.mlp.up_proj`, widths.ffn, widths.cumHidden, config.mlpBias);
+    linear(`${layer}.mlp.down_proj`, widths.hidden, widths.cumFfn, config.mlpBias);
   }
   specs.push({ kind: 'dense', name: 'model.norm.weight', shape: [D] });
   specs.push(config.tieWordEmbeddings ? { kind: 'ignored', name: 'lm_head.weight' } : { kind: 'dense', name: 'lm_head.weight', shape: [V, D] });

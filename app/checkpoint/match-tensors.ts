@@ -47,7 +47,8 @@ class TensorMatcher {
     this.remaining = new Map(found);
     for (const name of found.keys()) {
       const at = name.indexOf(CHAINS_INFIX);
-      if (at >= 0) this.perChainBases.add(name.slice(0, at));
+      // Biases have their own form (chainBias): only weights decide the weight's form.
+      if (at >= 0 && !name.endsWith('.bias')) this.perChainBases.add(name.slice(0, at));
     }
   }
 
@@ -111,7 +112,32 @@ class TensorMatcher {
     spec.outWidths.forEach((rows, i) => this.takeQuantized(`${spec.base}.chains.${i}`, rows, spec.cumIn[i + 1] ?? 0));
   }
 
+  /**
+   * FORMAT.md 1.1: a chain linear's float bias, whole `X.bias` [sum(outWidths)] or per chain
+   * `X.chains.{i}.bias` [outWidths[i]], independently of the weight's form; never both. A bias the
+   * config does not call for is left over and refused as an unknown tensor.
+   */
+  private chainBias(spec: ChainLinearSpec): void {
+    if (!spec.bias) return;
+    const wholeName = `${spec.base}.bias`;
+    const whole = this.remaining.get(wholeName);
+    const firstPerChain = this.remaining.get(`${spec.base}.chains.0.bias`);
+    if (whole && firstPerChain) {
+      throw new CheckpointError(whole.path, `is stored both whole and per chain (${spec.base}.chains.{i}.bias); keep one form`, { tensor: wholeName });
+    }
+    if (whole || !firstPerChain) {
+      const rows = spec.outWidths.reduce((sum, w) => sum + w, 0);
+      this.take(wholeName, [rows], FLOAT, { missing: `is missing (the config asks for biases; neither whole nor per chain as ${spec.base}.chains.{i}.bias)`, shape: 'the config implies' });
+      return;
+    }
+    if (this.chainCount === 1) {
+      throw new CheckpointError(firstPerChain.path, `per-chain form with a single chain; FORMAT.md allows only ${wholeName} when n = 1`, { tensor: firstPerChain.tensor.name });
+    }
+    spec.outWidths.forEach((rows, i) => this.take(`${spec.base}.chains.${i}.bias`, [rows]));
+  }
+
   private chainLinear(spec: ChainLinearSpec): void {
+    this.chainBias(spec);
     if (spec.storage === 'q8_0') {
       this.quantizedChainLinear(spec);
       return;
@@ -133,7 +159,7 @@ class TensorMatcher {
       return;
     }
     if (this.chainCount === 1) {
-      const first = [...this.remaining.values()].find((t) => t.tensor.name.startsWith(spec.base + CHAINS_INFIX));
+      const first = [...this.remaining.values()].find((t) => t.tensor.name.startsWith(spec.base + CHAINS_INFIX) && !t.tensor.name.endsWith('.bias'));
       throw new CheckpointError(first?.path ?? this.weightsFile, `per-chain form with a single chain; FORMAT.md allows only ${wholeName} when n = 1`, {
         tensor: first?.tensor.name ?? `${spec.base}.chains.0.weight`,
       });

@@ -33,6 +33,12 @@ export function parameterCounts(config: ColmConfig): number[] {
     perLayer += chainLinearBlocks(widths.hidden, cumAttention, k); // o_proj
     perLayer += 2 * chainLinearBlocks(widths.ffn, widths.cumHidden, k); // gate_proj, up_proj
     perLayer += chainLinearBlocks(widths.hidden, widths.cumFfn, k); // down_proj
+    // FORMAT.md 1.1: sub-model k uses the first cum_k entries of each bias; qk-norm is per head.
+    const kvBias = config.kvSharing ? config.numKeyValueHeads * headDim : (widths.cumKvHeads[k] ?? 0) * headDim;
+    if (config.qkvBias) perLayer += (cumAttention[k] ?? 0) + 2 * kvBias;
+    if (config.oBias) perLayer += dk;
+    if (config.mlpBias) perLayer += 2 * (widths.cumFfn[k] ?? 0) + dk;
+    if (config.qkNorm) perLayer += 2 * headDim;
     const embedding = vocabSize * dk;
     const finalNorm = dk;
     const lmHead = config.tieWordEmbeddings ? 0 : vocabSize * dk;

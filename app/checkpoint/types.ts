@@ -13,7 +13,7 @@ export interface QuantizationConfig {
   blockSize: 32;
 }
 
-/** Hugging Face `rope_scaling` with `rope_type: "llama3"` (the only scaling FORMAT.md allows). */
+/** Hugging Face `rope_type: "llama3"`: long wavelengths slowed by `factor`, short kept, the band between blended. */
 export interface RopeScalingLlama3 {
   ropeType: 'llama3';
   factor: number;
@@ -21,6 +21,15 @@ export interface RopeScalingLlama3 {
   highFreqFactor: number;
   originalMaxPositionEmbeddings: number;
 }
+
+/** Hugging Face `rope_type: "linear"`: every position divided by `factor` before the angles. */
+export interface RopeScalingLinear {
+  ropeType: 'linear';
+  factor: number;
+}
+
+/** The RoPE scalings FORMAT.md 1.1 allows; null in ColmConfig means none ("default"). */
+export type RopeScaling = RopeScalingLlama3 | RopeScalingLinear;
 
 /** config.json after defaults are applied and every FORMAT.md rule has been checked. */
 export interface ColmConfig {
@@ -36,8 +45,18 @@ export interface ColmConfig {
   kvSharing: boolean; // CoLM-Air
   rmsNormEps: number;
   ropeTheta: number;
-  ropeScaling: RopeScalingLlama3 | null;
+  ropeScaling: RopeScaling | null;
   tieWordEmbeddings: boolean;
+  // FORMAT.md 1.1 biases, as the family reads them: llama/qwen3 `attention_bias` sets qkvBias and
+  // oBias; qwen2 always has qkvBias and never oBias; `mlp_bias` (llama) sets mlpBias.
+  qkvBias: boolean; // q_proj, k_proj, v_proj have `.bias`
+  oBias: boolean; // o_proj has `.bias`
+  mlpBias: boolean; // gate_proj, up_proj, down_proj have `.bias`
+  qkNorm: boolean; // qwen3: self_attn.q_norm / k_norm [head_dim], per-head RMSNorm before RoPE
+  // Sliding-window attention: a query at position p sees positions p-W+1..p in the layers where
+  // slidingWindowLayers[l] is true (length numHiddenLayers). null (and all false): full attention.
+  slidingWindow: number | null;
+  slidingWindowLayers: boolean[];
   maxPositionEmbeddings: number | null;
   bosTokenId: number | null;
   eosTokenIds: number[];
@@ -58,14 +77,17 @@ export interface ChainWidths {
 
 export interface TensorEntry {
   name: string;
-  file: number; // index into LoadPlan.files
-  offset: number; // absolute byte offset of the data in that file
-  byteLength: number;
+  file: number; // index into LoadPlan.files; ignored when `data` is set
+  offset: number; // absolute byte offset of the data in that file; ignored when `data` is set
+  byteLength: number; // must equal data.byteLength when `data` is set
   dtype: TensorDType;
   shape: number[];
+  // The tensor's bytes in memory (a GGUF block type converted at load, say). The addon copies
+  // them into memory the Model owns before loading starts, so the array may be dropped after.
+  data?: Uint8Array;
 }
 
-export type Packaging = 'folder' | 'sharded-folder' | 'single-file';
+export type Packaging = 'folder' | 'sharded-folder' | 'single-file' | 'gguf';
 
 export interface LoadPlan {
   source: string; // the path the user gave, absolute

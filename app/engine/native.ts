@@ -42,6 +42,8 @@ export interface NativeSession {
   dispose(): void;
   readonly position: number;
   readonly contextSize: number;
+  /** Bytes of the K and V caches (sliding-window layers keep a ring of window + 256 positions). */
+  readonly kvCacheBytes: number;
   readonly threads: number;
   readonly busy: boolean;
 }
@@ -50,6 +52,8 @@ export interface NativeSessionOptions {
   contextSize?: number;
   threads?: number;
   captureHidden?: boolean;
+  /** false: sliding-window layers keep the whole context too (tests compare the two). Default true. */
+  windowRing?: boolean;
 }
 
 export interface SamplerOptions {

@@ -3,7 +3,7 @@
 // the scale dtype, and q = round(x / scale) to nearest, ties away from zero, clamped to [-127, 127].
 // The quantization uses the scale as stored, so an F16 scale's rounding is already accounted for.
 
-import { f16BitsToFloat32, float32ToF16Bits } from '../checkpoint/index.js';
+import { f16BitsToFloat32, float32ToF16Bits } from '../checkpoint/float-bits.js';
 
 export const Q8_BLOCK = 32;
 

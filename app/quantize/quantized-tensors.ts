@@ -1,6 +1,7 @@
 // The tensors of the quantized checkpoint: every chain linear becomes .qweight/.qscale pairs, per
 // chain when n > 1 (a whole stored matrix is cut into its chains' blocks first, so structural zeros
-// are neither stored nor scaled), whole when n = 1; every other tensor is copied byte for byte.
+// are neither stored nor scaled), whole when n = 1; every other tensor is copied byte for byte,
+// biases and qk-norm weights included (they stay float: small, and added after the matmul).
 
 import { expectedTensors, type ChainLinearSpec } from '../checkpoint/expected-tensors.js';
 import type { ColmConfig, ChainWidths, TensorToWrite } from '../checkpoint/index.js';
@@ -72,7 +73,19 @@ class Quantizer {
     this.tensors.push({ name, dtype: entry.dtype, shape: entry.shape, data: await this.input.source.bytes(name) });
   }
 
+  /** A chain linear's bias, in whichever form (whole or per chain) the source stores it. */
+  private async copyBias(spec: ChainLinearSpec): Promise<void> {
+    if (!spec.bias) return;
+    const { source } = this.input;
+    if (source.has(`${spec.base}.bias`)) {
+      await this.copy(`${spec.base}.bias`);
+      return;
+    }
+    for (let i = 0; i < spec.outWidths.length; i++) await this.copy(`${spec.base}.chains.${i}.bias`);
+  }
+
   async chainLinear(spec: ChainLinearSpec): Promise<void> {
+    await this.copyBias(spec);
     const { source } = this.input;
     const n = spec.outWidths.length;
     const outCum = cumulative(spec.outWidths);

@@ -21,7 +21,8 @@ colm::DType ParseDType(Napi::Env env, const std::string& s) {
   throw Napi::TypeError::New(env, "unknown dtype " + s);
 }
 
-// Reads the LoadPlan object that app/checkpoint builds (see app/checkpoint/types.ts).
+// Reads the LoadPlan object that app/checkpoint builds (see app/checkpoint/types.ts). A tensor
+// with `data` (a Uint8Array) is read from those bytes instead of file/offset.
 colm::ModelSpec ParseSpec(const Napi::Object& plan) {
   Napi::Env env = plan.Env();
   colm::ModelSpec spec;
@@ -39,8 +40,19 @@ colm::ModelSpec ParseSpec(const Napi::Object& plan) {
     Napi::Object t = v.As<Napi::Object>();
     colm::TensorSpec ts;
     ts.name = GetString(t, "name", "tensor");
-    ts.file = int32_t(GetInteger(t, "file", "tensor"));
-    ts.offset = uint64_t(GetInteger(t, "offset", "tensor"));
+    Napi::Value data = t.Get("data");
+    if (!data.IsUndefined() && !data.IsNull()) {
+      // TensorEntry.data: bytes in memory. Copied here, on the JS thread, into a buffer the Model
+      // will own, so the caller's array may be collected while the load worker runs.
+      if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throw Napi::TypeError::New(env, "tensor \"" + ts.name + "\": data must be a Uint8Array");
+      Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
+      ts.memory = std::make_shared<const std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
+      ts.file = -1;
+    } else {
+      ts.file = int32_t(GetInteger(t, "file", "tensor"));
+      ts.offset = uint64_t(GetInteger(t, "offset", "tensor"));
+    }
     ts.byte_length = uint64_t(GetInteger(t, "byteLength", "tensor"));
     ts.dtype = ParseDType(env, GetString(t, "dtype", "tensor"));
     Napi::Array shape = GetArray(t, "shape", "tensor");

@@ -32,9 +32,29 @@ colm::ModelConfig ParseModelConfig(const Napi::Object& c) {
       throw Napi::TypeError::New(env, "config.quantization.format must be \"q8_0\"");
     mc.q8_block_size = int32_t(GetInteger(q, "blockSize", "quantization"));
   }
+  mc.qkv_bias = GetBool(c, "qkvBias", "config", false);
+  mc.o_bias = GetBool(c, "oBias", "config", false);
+  mc.mlp_bias = GetBool(c, "mlpBias", "config", false);
+  mc.qk_norm = GetBool(c, "qkNorm", "config", false);
+  Napi::Value window = c.Get("slidingWindow");
+  if (window.IsNumber()) {
+    // A window at least as long as any context is plain causal attention; clamp to int32.
+    const double w = window.As<Napi::Number>().DoubleValue();
+    if (!(w >= 1)) throw Napi::TypeError::New(env, "config.slidingWindow must be a positive integer or null");
+    mc.sliding_window = w > double(1 << 30) ? (1 << 30) : int32_t(w);
+    Napi::Array layers = GetArray(c, "slidingWindowLayers", "config");
+    for (uint32_t i = 0; i < layers.Length(); ++i) mc.sliding_layers.push_back(layers.Get(i).ToBoolean().Value() ? 1 : 0);
+  }
   Napi::Value rs = c.Get("ropeScaling");
   if (rs.IsObject()) {
     Napi::Object r = rs.As<Napi::Object>();
+    const std::string type = GetString(r, "ropeType", "ropeScaling");
+    if (type == "linear") {
+      mc.rope_scaling.linear = true;
+      mc.rope_scaling.factor = float(GetNumber(r, "factor", "ropeScaling"));
+      return mc;
+    }
+    if (type != "llama3") throw Napi::TypeError::New(env, "config.ropeScaling.ropeType must be \"llama3\" or \"linear\", got \"" + type + "\"");
     mc.rope_scaling.llama3 = true;
     mc.rope_scaling.factor = float(GetNumber(r, "factor", "ropeScaling"));
     mc.rope_scaling.low_freq_factor = float(GetNumber(r, "lowFreqFactor", "ropeScaling"));

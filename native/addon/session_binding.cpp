@@ -1,4 +1,4 @@
-// Session: new Session(model, {contextSize, threads, captureHidden}). evaluate() runs in an
+// Session: new Session(model, {contextSize, threads, captureHidden, windowRing}). evaluate() runs in an
 // AsyncWorker and resolves to {logits, token}; one evaluation at a time per session.
 #include <memory>
 
@@ -102,6 +102,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
          InstanceMethod("dispose", &SessionWrap::Dispose),
          InstanceAccessor("position", &SessionWrap::Position, nullptr),
          InstanceAccessor("contextSize", &SessionWrap::ContextSize, nullptr),
+         InstanceAccessor("kvCacheBytes", &SessionWrap::KvCacheBytes, nullptr),
          InstanceAccessor("threads", &SessionWrap::Threads, nullptr),
          InstanceAccessor("busy", &SessionWrap::Busy, nullptr)});
   }
@@ -116,6 +117,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
       if (!o.Get("contextSize").IsUndefined()) opts.context_size = int32_t(GetInteger(o, "contextSize", "options"));
       if (!o.Get("threads").IsUndefined()) opts.threads = int32_t(GetInteger(o, "threads", "options"));
       opts.capture_hidden = GetBool(o, "captureHidden", "options", false);
+      opts.window_ring = GetBool(o, "windowRing", "options", true);
     }
     try {
       session_ = std::make_shared<colm::Session>(model, opts);
@@ -242,6 +244,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
   Napi::Value Position(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).position()); }
   Napi::Value ContextSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).context_size()); }
+  Napi::Value KvCacheBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(Live(info.Env()).kv_cache_bytes()));
+  }
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).threads()); }
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), *busy_); }
 

@@ -35,17 +35,30 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
   pool.run(a.T * a.n_query_heads, [&](int task) {
     const int32_t t = task / a.n_query_heads, j = task % a.n_query_heads;
     const int32_t kv_head = kv_head_of(a, j);
-    const int32_t n_pos = a.pos0 + t + 1;
+    // Keys first..pos of this query: all earlier positions, or the last `window` of them.
+    const int32_t first = first_visible_key(a, a.pos0 + t);
+    const int32_t n_pos = a.pos0 + t + 1 - first;
     thread_local std::vector<float> scores;
     if (scores.size() < size_t(n_pos)) scores.resize(size_t(n_pos));
     // Scores: a GEMV of the key rows against q (the decode kernel); then P V with the output
     // held in registers.
-    const WeightView keys{a.k_cache + int64_t(kv_head) * hd, DType::F32, n_pos, hd, a.kv_stride};
-    kern.matmul_rows(keys, 0, n_pos, a.q + t * a.q_stride + int64_t(j) * hd, hd, scores.data(), n_pos, 1, nullptr);
+    // A ring's window that wraps is two runs of rows (n1 from row r1, the rest from row 0): a
+    // row's score does not depend on the rows beside it, and the P V sum carries on across runs.
+    const KeyRuns runs = key_runs(a, first, n_pos);
+    const int32_t n2 = n_pos - runs.n1;
+    const int64_t head = int64_t(kv_head) * hd;
+    const float* q = a.q + t * a.q_stride + int64_t(j) * hd;
+    float* out = a.out + t * a.q_stride + int64_t(j) * hd;
+    const WeightView keys{a.k_cache + runs.r1 * a.kv_stride + head, DType::F32, runs.n1, hd, a.kv_stride};
+    kern.matmul_rows(keys, 0, runs.n1, q, hd, scores.data(), n_pos, 1, nullptr);
+    if (n2 > 0) {
+      const WeightView wrapped{a.k_cache + head, DType::F32, n2, hd, a.kv_stride};
+      kern.matmul_rows(wrapped, 0, n2, q, hd, scores.data() + runs.n1, n_pos, 1, nullptr);
+    }
     for (int32_t p = 0; p < n_pos; ++p) scores[size_t(p)] *= scale;
     softmax(scores.data(), n_pos);
-    kern.weighted_row_sum(scores.data(), n_pos, a.v_cache + int64_t(kv_head) * hd, a.kv_stride, hd,
-                          a.out + t * a.q_stride + int64_t(j) * hd);
+    kern.weighted_row_sum(scores.data(), runs.n1, a.v_cache + runs.r1 * a.kv_stride + head, a.kv_stride, hd, out, false);
+    if (n2 > 0) kern.weighted_row_sum(scores.data() + runs.n1, n2, a.v_cache + head, a.kv_stride, hd, out, true);
   });
 }
 
@@ -56,7 +69,9 @@ void attention_block(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) 
   const CpuKernels& kern = cpu_kernels();
   const int32_t hd = a.head_dim;
   const int32_t nq = t1 - t0;
-  const int32_t n_keys = a.pos0 + t1;
+  // Keys [k0, pos0 + t1): from the first key the block's first query sees (sliding window).
+  const int32_t k0 = first_visible_key(a, a.pos0 + t0);
+  const int32_t n_keys = a.pos0 + t1 - k0;
   const int32_t kv_head = kv_head_of(a, j);
   const float scale = 1.0f / std::sqrt(float(hd));
   thread_local std::vector<float> scores, v_t, scratch;
@@ -64,18 +79,30 @@ void attention_block(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) 
   v_t.resize(size_t(hd) * size_t(n_keys));
   scratch.resize(matmul_scratch_floats(std::max(hd, n_keys), nq));
 
-  const WeightView keys{a.k_cache + int64_t(kv_head) * hd, DType::F32, n_keys, hd, a.kv_stride};
-  kern.matmul_rows(keys, 0, n_keys, a.q + t0 * a.q_stride + int64_t(j) * hd, a.q_stride, scores.data(), n_keys, nq,
-                   scratch.data());
+  // Keys as one or (a ring that wraps) two runs of cache rows; scores land in their columns.
+  const KeyRuns runs = key_runs(a, k0, n_keys);
+  const int64_t head = int64_t(kv_head) * hd;
+  const float* q = a.q + t0 * a.q_stride + int64_t(j) * hd;
+  const WeightView keys{a.k_cache + runs.r1 * a.kv_stride + head, DType::F32, runs.n1, hd, a.kv_stride};
+  kern.matmul_rows(keys, 0, runs.n1, q, a.q_stride, scores.data(), n_keys, nq, scratch.data());
+  if (runs.n1 < n_keys) {
+    const WeightView wrapped{a.k_cache + head, DType::F32, n_keys - runs.n1, hd, a.kv_stride};
+    kern.matmul_rows(wrapped, 0, n_keys - runs.n1, q, a.q_stride, scores.data() + runs.n1, n_keys, nq, scratch.data());
+  }
   for (int32_t i = 0; i < nq; ++i) {
     float* row = scores.data() + size_t(i) * n_keys;
-    const int32_t visible = a.pos0 + t0 + i + 1;  // causal: keys up to the query's own position
-    for (int32_t p = 0; p < visible; ++p) row[p] *= scale;
-    softmax(row, visible);
-    std::fill(row + visible, row + n_keys, 0.0f);
+    // Visible keys of query pos0+t0+i, relative to k0: [lo, hi). Causal: up to its own position;
+    // with a window, from its first visible key. Everything else gets probability 0.
+    const int32_t lo = first_visible_key(a, a.pos0 + t0 + i) - k0;
+    const int32_t hi = a.pos0 + t0 + i + 1 - k0;
+    for (int32_t p = lo; p < hi; ++p) row[p] *= scale;
+    softmax(row + lo, hi - lo);
+    std::fill(row, row + lo, 0.0f);
+    std::fill(row + hi, row + n_keys, 0.0f);
   }
   for (int32_t p = 0; p < n_keys; ++p) {
-    const float* v = a.v_cache + p * a.kv_stride + int64_t(kv_head) * hd;
+    const int64_t row = p < runs.n1 ? runs.r1 + p : int64_t(p - runs.n1);
+    const float* v = a.v_cache + row * a.kv_stride + head;
     for (int32_t d = 0; d < hd; ++d) v_t[size_t(d) * n_keys + p] = v[d];
   }
   const WeightView values{v_t.data(), DType::F32, hd, n_keys, n_keys};

@@ -1,7 +1,8 @@
-// Causal attention of T new positions (pos0 .. pos0+T-1) over the KV cache, for the query
+// Causal attention (optionally within a sliding window) of T new positions (pos0 .. pos0+T-1) over the KV cache, for the query
 // heads of sub-model k. Two paths: one query row at a time for decode, and blocks of queries
 // through the matmul kernels for prefill (scores Q K^T and output P V as small GEMMs).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "colm/thread_pool.h"
@@ -22,7 +23,32 @@ struct AttentionArgs {
   bool tiled_kv_map;
   int32_t num_kv_heads;
   int32_t group;
+  // Sliding window W (0: none): the query at position p sees keys p-W+1..p only.
+  int32_t window = 0;
+  // Cache rows: 0, position p in row p (the old path, taken by every layer without a ring); else
+  // a ring of `ring` rows (>= W + T - 1), position p in row p mod ring. A window that wraps is read
+  // as two runs of rows; every score and output keeps the one-run bits (see weighted_row_sum).
+  int32_t ring = 0;
 };
+
+// Row of position p in the cache.
+inline int64_t cache_row(const AttentionArgs& a, int32_t p) { return a.ring > 0 ? p % a.ring : p; }
+
+// Keys first..first+n-1 as at most two runs of consecutive cache rows: n1 keys from row r1, then
+// n - n1 from row 0 (when the ring wraps).
+struct KeyRuns {
+  int64_t r1;
+  int32_t n1;
+};
+inline KeyRuns key_runs(const AttentionArgs& a, int32_t first, int32_t n) {
+  const int64_t r1 = cache_row(a, first);
+  return {r1, a.ring > 0 ? int32_t(std::min<int64_t>(n, a.ring - r1)) : n};
+}
+
+// The first key position the query at position p may see.
+inline int32_t first_visible_key(const AttentionArgs& a, int32_t p) {
+  return a.window > 0 && p + 1 > a.window ? p + 1 - a.window : 0;
+}
 
 inline int32_t kv_head_of(const AttentionArgs& a, int32_t j) {
   return a.tiled_kv_map ? j % a.num_kv_heads : j / a.group;

@@ -53,7 +53,8 @@ ChainLayout ChainLayout::from_config(const ModelConfig& c) {
     int32_t d = exact_share(c.hidden_size, c.chains[i], s, "hidden_size", i);
     int32_t h = exact_share(c.num_heads, c.chains[i], s, "num_attention_heads", i);
     int32_t f = exact_share(c.intermediate_size, c.chains[i], s, "intermediate_size", i);
-    if (int64_t(h) * c.head_dim != d)
+    // One chain is a plain HF model, where head_dim may differ from D/h (Qwen3).
+    if (l.n > 1 && int64_t(h) * c.head_dim != d)
       throw Error("config: chain " + std::to_string(i + 1) + " has width " + std::to_string(d) +
                   " but " + std::to_string(h) + " heads of head_dim " +
                   std::to_string(c.head_dim) + " (D_i must equal h_i * head_dim)");

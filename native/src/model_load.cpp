@@ -1,5 +1,6 @@
 // Binds a ModelSpec to memory-mapped weights: every tensor FORMAT.md names, checked for
-// shape, dtype, bounds and (whole chain linears) zeros outside the block mask.
+// shape, dtype, bounds and (whole chain linears) zeros outside the block mask. FORMAT.md 1.1
+// biases and qk-norm weights are widened to float32 here (they are small).
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -97,8 +98,9 @@ class Binder {
     const size_t n = out_cum.size() - 1;
     if (has(prefix + ".weight") || has(prefix + ".chains.0.weight"))
       throw Error("tensor \"" + prefix + (has(prefix + ".weight") ? ".weight" : ".chains.0.weight") +
-                  "\" is a float chain linear, but colm_quantization q8_0 asks every chain linear to be stored as "
-                  ".qweight and .qscale");
+                  "\" is a float chain linear, but " +
+                  (spec_.config.q8_block_size != 0 ? std::string("colm_quantization q8_0 asks every chain linear to be stored as .qweight and .qscale")
+                                                   : "the same linear is also stored as .qweight and .qscale; keep one form"));
     ChainLinear lin;
     if (n == 1) {
       lin.blocks.push_back({quantized(prefix, out_cum[1], in_cum[1]), 0});
@@ -121,9 +123,10 @@ class Binder {
     const size_t n = out_cum.size() - 1;
     const int64_t d_out = out_cum[n], d_in = in_cum[n];
     ChainLinear lin;
+    // Without colm_quantization, storage is per tensor: a plan (a GGUF file's) may hold this
+    // linear as Q8_0 while others stay float.
     if (has(prefix + ".qweight") || has(prefix + ".chains.0.qweight"))
-      throw Error("tensor \"" + prefix + (has(prefix + ".qweight") ? ".qweight" : ".chains.0.qweight") +
-                  "\" is quantized, but the config has no colm_quantization (docs/FORMAT-Q8.md)");
+      return quantized_chain_linear(prefix, out_cum, in_cum);
     const std::string whole = prefix + ".weight";
     if (has(whole)) {
       if (has(prefix + ".chains.0.weight"))
@@ -160,12 +163,34 @@ class Binder {
     return lin;
   }
 
+  // FORMAT.md 1.1 bias of a chain linear with outputs out_cum: whole `X.bias` (D_y) or per chain
+  // `X.chains.{i}.bias` (D_y*ci/S), whatever form its weight has. Air's dense K/V: n = 1.
+  std::vector<float> bias(const std::string& prefix, const std::vector<int32_t>& out_cum) {
+    const size_t n = out_cum.size() - 1;
+    const std::string whole = prefix + ".bias";
+    if (has(whole)) {
+      if (has(prefix + ".chains.0.bias"))
+        fail(find(whole), "stored both whole and per chain; a checkpoint must use one form");
+      return vector(whole, out_cum[n]);
+    }
+    if (n == 1 || !has(prefix + ".chains.0.bias"))
+      throw Error("tensor \"" + whole + "\" is missing (the config asks for biases)");
+    std::vector<float> out;
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<float> part = vector(prefix + ".chains." + std::to_string(i) + ".bias", out_cum[i + 1] - out_cum[i]);
+      out.insert(out.end(), part.begin(), part.end());
+    }
+    return out;
+  }
+
   void ignore(const std::string& name) { used_.insert(name); }
 
   void check_all_used() const {
     for (const auto& t : spec_.tensors)
       if (!used_.count(t.name))
-        throw Error(spec_.files[size_t(t.file)] + ": tensor \"" + t.name +
+        throw Error((t.memory || t.file < 0 || size_t(t.file) >= spec_.files.size() ? std::string("(in memory)")
+                                                                                      : spec_.files[size_t(t.file)]) +
+                    ": tensor \"" + t.name +
                     "\" is not part of this model (unknown tensor)");
   }
 
@@ -189,12 +214,14 @@ class Binder {
   }
 
   [[noreturn]] void fail(const TensorSpec& t, const std::string& rule) const {
-    std::string file = t.file >= 0 && size_t(t.file) < spec_.files.size() ? spec_.files[size_t(t.file)] : "?";
+    std::string file = t.memory ? "(in memory)"
+                       : t.file >= 0 && size_t(t.file) < spec_.files.size() ? spec_.files[size_t(t.file)] : "?";
     throw Error(file + ": tensor \"" + t.name + "\": " + rule);
   }
 
   // Checks bounds and byte length, then returns a pointer aligned for the dtype.
   const void* data_of(const TensorSpec& t) {
+    if (t.memory) return memory_of(t);
     if (t.file < 0 || size_t(t.file) >= model_.files_.size()) fail(t, "refers to no file");
     const MappedFile& f = *model_.files_[size_t(t.file)];
     uint64_t numel = 1;
@@ -217,6 +244,22 @@ class Binder {
     std::memcpy(copy.get(), p, t.byte_length);
     model_.owned_.push_back(std::move(copy));
     return model_.owned_.back().get();
+  }
+
+  // A tensor whose bytes came in memory: the buffer is kept by the Model; operator new's
+  // alignment covers every dtype.
+  const void* memory_of(const TensorSpec& t) {
+    uint64_t numel = 1;
+    for (int64_t d : t.shape) {
+      if (d < 0 || d > (int64_t(1) << 40)) fail(t, "absurd shape " + shape_text(t.shape));
+      numel *= uint64_t(d);
+      if (numel > t.memory->size()) fail(t, "shape " + shape_text(t.shape) + " is larger than its data");
+    }
+    if (numel * dtype_size(t.dtype) != t.byte_length || t.byte_length != t.memory->size())
+      fail(t, "holds " + std::to_string(t.memory->size()) + " bytes in memory but shape " + shape_text(t.shape) +
+                  " of " + dtype_name(t.dtype) + " needs " + std::to_string(numel * dtype_size(t.dtype)));
+    model_.in_memory_.push_back(t.memory);
+    return t.memory->data();
   }
 
   // A whole chain linear must be zero outside the block lower-triangular mask.
@@ -274,6 +317,9 @@ std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progr
   if (c.q8_block_size != 0 && c.q8_block_size != kQ8Block)
     throw Error("colm_quantization.block_size " + std::to_string(c.q8_block_size) + " is not supported (q8_0 uses 32)");
   const int32_t D = c.hidden_size, hd = c.head_dim;
+  if (c.sliding_window < 0) throw Error("config: sliding_window must be positive, got " + std::to_string(c.sliding_window));
+  if (c.sliding_window > 0 && c.sliding_layers.size() != size_t(c.num_layers))
+    throw Error("config: slidingWindowLayers must have one entry per layer");
 
   Binder bind(spec, m, progress, cancel);
   m.embed = bind.matrix("model.embed_tokens.weight", c.vocab_size, D);
@@ -294,6 +340,7 @@ std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progr
     lw.input_norm = bind.vector(p + "input_layernorm.weight", D);
     lw.post_norm = bind.vector(p + "post_attention_layernorm.weight", D);
     lw.q = bind.chain_linear(p + "self_attn.q_proj", q_cum, l.cum_hidden);
+    const std::vector<int32_t> air_kv_cum = {0, c.num_kv_heads * hd};
     if (c.kv_sharing) {
       lw.k = bind.dense(p + "self_attn.k_proj", int64_t(c.num_kv_heads) * hd, l.cum_hidden[1]);
       lw.v = bind.dense(p + "self_attn.v_proj", int64_t(c.num_kv_heads) * hd, l.cum_hidden[1]);
@@ -301,10 +348,25 @@ std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progr
       lw.k = bind.chain_linear(p + "self_attn.k_proj", kv_cum, l.cum_hidden);
       lw.v = bind.chain_linear(p + "self_attn.v_proj", kv_cum, l.cum_hidden);
     }
+    if (c.qkv_bias) {
+      lw.q.bias = bind.bias(p + "self_attn.q_proj", q_cum);
+      lw.k.bias = bind.bias(p + "self_attn.k_proj", c.kv_sharing ? air_kv_cum : kv_cum);
+      lw.v.bias = bind.bias(p + "self_attn.v_proj", c.kv_sharing ? air_kv_cum : kv_cum);
+    }
+    if (c.qk_norm) {
+      lw.q_norm = bind.vector(p + "self_attn.q_norm.weight", hd);
+      lw.k_norm = bind.vector(p + "self_attn.k_norm.weight", hd);
+    }
     lw.o = bind.chain_linear(p + "self_attn.o_proj", l.cum_hidden, q_cum);
+    if (c.o_bias) lw.o.bias = bind.bias(p + "self_attn.o_proj", l.cum_hidden);
     lw.gate = bind.chain_linear(p + "mlp.gate_proj", l.cum_ffn, l.cum_hidden);
     lw.up = bind.chain_linear(p + "mlp.up_proj", l.cum_ffn, l.cum_hidden);
     lw.down = bind.chain_linear(p + "mlp.down_proj", l.cum_hidden, l.cum_ffn);
+    if (c.mlp_bias) {
+      lw.gate.bias = bind.bias(p + "mlp.gate_proj", l.cum_ffn);
+      lw.up.bias = bind.bias(p + "mlp.up_proj", l.cum_ffn);
+      lw.down.bias = bind.bias(p + "mlp.down_proj", l.cum_hidden);
+    }
     m.layers.push_back(std::move(lw));
   }
   bind.check_all_used();

@@ -15,6 +15,14 @@ void chain_rmsnorm(const float* x, const float* w, const std::vector<int32_t>& c
   }
 }
 
+void head_rmsnorm(float* x, int32_t n_heads, int64_t stride, int32_t head_dim, const float* w, float eps) {
+  const std::vector<int32_t> one_head = {0, head_dim};
+  for (int32_t h = 0; h < n_heads; ++h) {
+    float* v = x + h * stride;
+    chain_rmsnorm(v, w, one_head, 1, eps, v);  // in place: each output reads only its own input
+  }
+}
+
 void swiglu(float* g, const float* u, int32_t n) {
   for (int32_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }

@@ -24,6 +24,8 @@ std::vector<float> rope_inv_freq(const ModelConfig& c) {
         inv = (1.0 - smooth) * inv / s.factor + smooth * inv;
       }
     }
+    // Linear: angle = (position / factor) * inv, the same as dividing the frequency.
+    if (s.linear) inv = inv / s.factor;
     out[size_t(i)] = float(inv);
   }
   return out;

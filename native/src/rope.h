@@ -1,5 +1,5 @@
 // Rotary position embedding, Hugging Face "rotate half" convention: dimension i pairs with
-// i + head_dim/2. Frequencies include HF's "llama3" scaling when the config asks for it.
+// i + head_dim/2. Frequencies include HF's "llama3" or "linear" scaling when the config asks for it.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -8,7 +8,7 @@
 
 namespace colm {
 
-// (head_dim/2) inverse frequencies theta^(-2i/head_dim), llama3-scaled when configured.
+// (head_dim/2) inverse frequencies theta^(-2i/head_dim), llama3- or linear-scaled when configured.
 std::vector<float> rope_inv_freq(const ModelConfig& c);
 
 // Fills cos/sin tables (head_dim/2 each) for one position.

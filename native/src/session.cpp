@@ -24,10 +24,22 @@ MatmulJob job(const ChainLinear& lin, int32_t k, const float* x, int64_t ldx, fl
   return {lin.blocks.data(), std::min<int32_t>(k, int32_t(lin.blocks.size())), x, ldx, y, ldy};
 }
 
+// FORMAT.md 1.1 bias of sub-model k: the first cum_k outputs (those of blocks 0..k-1) of each of
+// T rows. Added after the matmul rather than inside it: y = W x + b is the same sum in any order
+// of the float adds that matter here (b is added once, to the finished dot product), so it is
+// exact and identical for every kernel variant (scalar, AVX2, AVX-512, NEON, float or Q8_0).
+void add_bias(const ChainLinear& lin, int32_t k, float* y, int64_t ldy, int32_t T) {
+  if (lin.bias.empty()) return;
+  const ChainBlock& last = lin.blocks[size_t(std::min<int32_t>(k, int32_t(lin.blocks.size())) - 1)];
+  const int32_t width = last.out_offset + last.w.rows;
+  for (int32_t t = 0; t < T; ++t) add_into(y + t * ldy, lin.bias.data(), width);
+}
+
 void apply(const ChainLinear& lin, int32_t k, const float* x, int64_t ldx, float* y, int64_t ldy,
            int32_t T, ThreadPool& pool) {
   MatmulJob j = job(lin, k, x, ldx, y, ldy);
   matmul_jobs(&j, 1, T, pool);
+  add_bias(lin, k, y, ldy, T);
 }
 
 }  // namespace
@@ -42,6 +54,7 @@ struct Session::Scratch {
   std::vector<float> gate;  // (T, H)
   std::vector<float> up;    // (T, H)
   std::vector<float> cos_t, sin_t;  // (T, head_dim/2)
+  std::vector<float> k_new, v_new;  // (T, kv dim): K/V of a chunk whose ring rows wrap
 };
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
@@ -53,8 +66,22 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
   const ModelConfig& c = model_->config;
   if (context_size_ <= 0 || context_size_ > (1 << 24))
     throw Error("context size must be between 1 and 16777216, got " + std::to_string(context_size_));
-  const size_t kv_floats = size_t(c.num_layers) * size_t(context_size_) *
-                           size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
+  // Sliding-window layers keep a ring of W + kMaxChunk rows when that is shorter than the
+  // context: a forward call of T <= kMaxChunk positions from pos0 reads positions pos0-W+1 ..
+  // pos0+T-1 (at most W + kMaxChunk - 1 rows) and overwrites only positions before pos0-W+1.
+  const int64_t W = c.sliding_window;
+  if (options.window_ring && W > 0 && W + kMaxChunk < int64_t(context_size_)) ring_ = int32_t(W) + kMaxChunk;
+  ringed_.assign(size_t(c.num_layers), 0);
+  layer_row0_.assign(size_t(c.num_layers), 0);
+  has_full_layers_ = false;
+  int64_t rows = 0;
+  for (int32_t l = 0; l < c.num_layers; ++l) {
+    ringed_[size_t(l)] = ring_ > 0 && c.sliding_layers[size_t(l)] ? 1 : 0;
+    if (!ringed_[size_t(l)]) has_full_layers_ = true;
+    layer_row0_[size_t(l)] = rows;
+    rows += ringed_[size_t(l)] ? ring_ : context_size_;
+  }
+  const size_t kv_floats = size_t(rows) * size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
   try {
     k_cache_.assign(kv_floats, 0.0f);
     v_cache_.assign(kv_floats, 0.0f);
@@ -126,35 +153,73 @@ void Session::truncate(int32_t length) {
   if (length < position()) {
     tokens_.resize(size_t(length));
     kv_chains_.resize(size_t(length));
+    // Ring rows of positions from `length` on are free again; the ring may now hold less than a
+    // window before `length` (the next evaluation then recomputes what is missing).
+    ring_from_ = std::min(ring_from_, length);
   }
 }
 
 void Session::ensure_kv_chains(int32_t k) {
-  if (model_->config.kv_sharing) return;  // the Air cache serves every k
+  const ModelConfig& c = model_->config;
   const int32_t pos = position();
-  int32_t first_missing = pos;
-  for (int32_t p = 0; p < pos; ++p) {
-    if (kv_chains_[size_t(p)] < k) {
-      first_missing = p;
-      break;
+  // Air: the cache serves every k, and only positions that left a ring can be missing.
+  if (c.kv_sharing && ring_ == 0) return;
+  // The forward from position s reads, in full layers, every position before s; in ring layers
+  // the W-1 before s. Each must hold chains 1..k.
+  int32_t s = pos;
+  if (has_full_layers_ && !c.kv_sharing) {
+    for (int32_t p = 0; p < pos; ++p) {
+      if (kv_chains_[size_t(p)] < k) {
+        s = p;
+        break;
+      }
     }
   }
-  // The hidden states of the past are not kept, so the new chains' K/V need a forward of
-  // sub-model k over the past from the first position that lacks them. Heads of chains that
-  // were already there are rewritten with the same values.
-  for (int32_t p = first_missing; p < pos;) {
+  if (ring_ > 0) {
+    // The next evaluation (at pos) reads the window before pos; a recomputation from s reads the
+    // window before s: step back to the first position a window lacks until one is whole.
+    const int32_t W = c.sliding_window;
+    for (;;) {
+      int32_t missing = s;
+      for (int32_t p = std::max(0, s - W + 1); p < s; ++p) {
+        if (p < ring_from_ || kv_chains_[size_t(p)] < k) {
+          missing = p;
+          break;
+        }
+      }
+      if (missing == s) break;
+      s = missing;
+    }
+  }
+  if (s == pos) return;
+  // The hidden states of the past are not kept, so the missing K/V need a forward of sub-model k
+  // (Air: chain 1, whose K/V serve every k) over the past from s. Heads of chains that were
+  // already there are rewritten with the same values.
+  const int32_t k_run = c.kv_sharing ? 1 : k;
+  // From before the ring's first position (only s = 0 gets there: its window is empty), the
+  // rewrite overwrites ring rows of later positions before their turn comes: the ring holds
+  // nothing for sure until it is done, and a position's count is what this pass gives it.
+  const bool from_below = s < ring_from_;
+  if (from_below) ring_from_ = pos;
+  for (int32_t p = s; p < pos;) {
     const int32_t n = std::min(kMaxChunk, pos - p);
-    forward(tokens_.data() + p, n, p, k, LogitsWanted::None, nullptr);
+    forward(tokens_.data() + p, n, p, k_run, LogitsWanted::None, nullptr);
     p += n;
   }
+  if (from_below) ring_from_ = std::max(s, pos - ring_);
 }
 
 std::vector<float> Session::kv_cache(int32_t layer, bool values) const {
   const ModelConfig& c = model_->config;
   if (layer < 0 || layer >= c.num_layers) throw Error("layer " + std::to_string(layer) + " does not exist");
+  // A ring layer holds positions [ring_from_, position()); with ring_from_ 0 they are rows 0..
+  if (ringed_[size_t(layer)] && ring_from_ > 0)
+    throw Error("layer " + std::to_string(layer) + " keeps only the last " + std::to_string(ring_) +
+                " positions (sliding window " + std::to_string(c.sliding_window) + "): the K/V of positions 0.." +
+                std::to_string(ring_from_ - 1) + " are no longer held");
   const size_t row = size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
   const std::vector<float>& cache = values ? v_cache_ : k_cache_;
-  const float* base = cache.data() + size_t(layer) * size_t(context_size_) * row;
+  const float* base = cache.data() + size_t(layer_row0_[size_t(layer)]) * row;
   return std::vector<float>(base, base + size_t(position()) * row);
 }
 
@@ -182,6 +247,9 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   s.up.resize(size_t(T) * H);
   s.cos_t.resize(size_t(T) * half);
   s.sin_t.resize(size_t(T) * half);
+  // New positions overwrite the ring rows of positions T + pos0 - ring_ and before, which no
+  // window of this call reads (T <= kMaxChunk).
+  if (ring_ > 0 && pos0 + T > position()) ring_from_ = std::max(ring_from_, pos0 + T - ring_);
 
   auto capture = [&](int32_t row) {
     if (!capture_hidden_) return;
@@ -202,8 +270,19 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   for (int32_t layer = 0; layer < c.num_layers; ++layer) {
     if (cancel.load(std::memory_order_relaxed)) throw Cancelled();
     const LayerWeights& w = m.layers[size_t(layer)];
-    float* k_rows = k_cache_.data() + (size_t(layer) * context_size_ + size_t(pos0)) * kvdim;
-    float* v_rows = v_cache_.data() + (size_t(layer) * context_size_ + size_t(pos0)) * kvdim;
+    const int32_t ring = ringed_[size_t(layer)] ? ring_ : 0;
+    float* layer_k = k_cache_.data() + size_t(layer_row0_[size_t(layer)]) * kvdim;
+    float* layer_v = v_cache_.data() + size_t(layer_row0_[size_t(layer)]) * kvdim;
+    // Rows of the new positions: pos0.. (ring: pos0 mod ring..); a run that wraps the ring is
+    // computed in scratch and copied to its rows before attention reads them.
+    const int64_t row0 = ring > 0 ? pos0 % ring : pos0;
+    const bool wraps = ring > 0 && row0 + T > ring;
+    if (wraps) {
+      s.k_new.resize(size_t(T) * kvdim);
+      s.v_new.resize(size_t(T) * kvdim);
+    }
+    float* k_rows = wraps ? s.k_new.data() : layer_k + size_t(row0) * kvdim;
+    float* v_rows = wraps ? s.v_new.data() : layer_v + size_t(row0) * kvdim;
 
     // ---- attention ----
     for (int32_t t = 0; t < T; ++t)
@@ -215,17 +294,37 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
                               job(w.k, k, s.a.data(), D, k_rows, kvdim),
                               job(w.v, k, s.a.data(), D, v_rows, kvdim)};
     matmul_jobs(qkv, 3, T, pool);
+    add_bias(w.q, k, s.q.data(), qdim, T);
+    add_bias(w.k, k, k_rows, kvdim, T);
+    add_bias(w.v, k, v_rows, kvdim, T);
     for (int32_t t = 0; t < T; ++t) {
+      float* q_row = s.q.data() + size_t(t) * qdim;
+      float* k_row = k_rows + size_t(t) * kvdim;
+      if (!w.q_norm.empty()) {
+        // qwen3: each head normalised on its own, after the projection and before RoPE.
+        head_rmsnorm(q_row, n_q, hd, hd, w.q_norm.data(), c.rms_norm_eps);
+        head_rmsnorm(k_row, n_kv, hd, hd, w.k_norm.data(), c.rms_norm_eps);
+      }
       const float* ct = s.cos_t.data() + size_t(t) * half;
       const float* st = s.sin_t.data() + size_t(t) * half;
-      rope_apply(s.q.data() + size_t(t) * qdim, n_q, hd, hd, ct, st);
-      rope_apply(k_rows + size_t(t) * kvdim, n_kv, hd, hd, ct, st);
+      rope_apply(q_row, n_q, hd, hd, ct, st);
+      rope_apply(k_row, n_kv, hd, hd, ct, st);
+    }
+    if (wraps) {
+      // Only the K/V heads of chains 1..k were computed: copy those columns, leaving the rest of
+      // each row (other chains, written by other passes) alone.
+      const size_t cols = size_t(n_kv) * hd;
+      for (int32_t t = 0; t < T; ++t) {
+        const size_t r = size_t((pos0 + t) % ring) * kvdim;
+        std::copy(k_rows + size_t(t) * kvdim, k_rows + size_t(t) * kvdim + cols, layer_k + r);
+        std::copy(v_rows + size_t(t) * kvdim, v_rows + size_t(t) * kvdim + cols, layer_v + r);
+      }
     }
     AttentionArgs att;
     att.q = s.q.data();
     att.q_stride = qdim;
-    att.k_cache = k_cache_.data() + size_t(layer) * context_size_ * kvdim;
-    att.v_cache = v_cache_.data() + size_t(layer) * context_size_ * kvdim;
+    att.k_cache = layer_k;
+    att.v_cache = layer_v;
     att.kv_stride = kvdim;
     att.out = s.att.data();
     att.T = T;
@@ -237,6 +336,8 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     att.tiled_kv_map = c.kv_sharing;
     att.num_kv_heads = c.num_kv_heads;
     att.group = l.group;
+    att.window = c.sliding_window > 0 && c.sliding_layers[size_t(layer)] ? c.sliding_window : 0;
+    att.ring = ring;
     attention(att, pool);
     apply(w.o, k, s.att.data(), qdim, s.tmp.data(), D, T, pool);
     for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
@@ -248,6 +349,8 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     const MatmulJob gate_up[2] = {job(w.gate, k, s.a.data(), D, s.gate.data(), H),
                                   job(w.up, k, s.a.data(), D, s.up.data(), H)};
     matmul_jobs(gate_up, 2, T, pool);
+    add_bias(w.gate, k, s.gate.data(), H, T);
+    add_bias(w.up, k, s.up.data(), H, T);
     const int32_t hk = l.cum_ffn[size_t(k)];
     for (int32_t t = 0; t < T; ++t) swiglu(s.gate.data() + size_t(t) * H, s.up.data() + size_t(t) * H, hk);
     apply(w.down, k, s.gate.data(), H, s.tmp.data(), D, T, pool);
@@ -258,9 +361,12 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   // Positions now hold the K/V of (at least) chains 1..k.
   const int32_t have = c.kv_sharing ? l.n : k;
   if (kv_chains_.size() < size_t(pos0 + T)) kv_chains_.resize(size_t(pos0 + T), 0);
+  // A past position keeps its count when rewritten in place; a new one, or one rewritten into a
+  // ring row that held another position (ring_from_ says which), holds what this pass gave it.
   for (int32_t t = 0; t < T; ++t) {
     uint8_t& kc = kv_chains_[size_t(pos0 + t)];
-    kc = uint8_t(std::max<int32_t>(t + pos0 < position() ? kc : 0, have));
+    const bool kept = pos0 + t < position() && pos0 + t >= ring_from_;
+    kc = uint8_t(std::max<int32_t>(kept ? kc : 0, have));
   }
 
   if (want == LogitsWanted::None) return;

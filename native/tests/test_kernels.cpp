@@ -170,9 +170,34 @@ TEST(weighted_row_sum_matches_scalar_reference) {
         for (auto& v : w) v = normal(rng);
         for (auto& v : rows) v = normal(rng);
         std::vector<float> a(static_cast<size_t>(width), -3.0f), b(static_cast<size_t>(width), 5.0f);
-        k->weighted_row_sum(w.data(), n, rows.data(), ld, width, a.data());
-        ref.weighted_row_sum(w.data(), n, rows.data(), ld, width, b.data());
+        k->weighted_row_sum(w.data(), n, rows.data(), ld, width, a.data(), false);
+        ref.weighted_row_sum(w.data(), n, rows.data(), ld, width, b.data(), false);
         CHECK_CLOSE(a.data(), b.data(), size_t(width), 1e-4, 1e-5);
+      }
+    }
+  }
+}
+
+TEST(weighted_row_sum_split_in_two_calls_is_bit_exact) {
+  // The sliding-window cache ring hands attention a window that wraps as two runs of rows: the
+  // second call accumulates onto the first and must give the one call's bits in every variant.
+  std::mt19937 rng(12);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<const colm::CpuKernels*> variants = colm::cpu_kernels_available();
+  for (const colm::CpuKernels* k : variants) {
+    for (int width : {1, 7, 16, 33, 64, 100, 128}) {
+      const int n = 41;
+      const int64_t ld = width + 3;
+      std::vector<float> w(static_cast<size_t>(n)), rows(static_cast<size_t>(n * ld));
+      for (auto& v : w) v = normal(rng);
+      for (auto& v : rows) v = normal(rng);
+      std::vector<float> whole(static_cast<size_t>(width), 7.0f);
+      k->weighted_row_sum(w.data(), n, rows.data(), ld, width, whole.data(), false);
+      for (int split : {0, 1, 17, 40, 41}) {
+        std::vector<float> parts(static_cast<size_t>(width), -2.0f);
+        k->weighted_row_sum(w.data(), split, rows.data(), ld, width, parts.data(), false);
+        k->weighted_row_sum(w.data() + split, n - split, rows.data() + split * ld, ld, width, parts.data(), true);
+        CHECK(std::memcmp(whole.data(), parts.data(), sizeof(float) * size_t(width)) == 0);
       }
     }
   }

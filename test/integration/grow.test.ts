@@ -188,6 +188,20 @@ describe('grow: impossible growth is refused, naming the rule', () => {
     expect(growConfig('m', json, config, 2, 'F32').config.intermediateSize).toBe(147);
   });
 
+  test('parts growth does not carry yet (biases, q/k norms, sliding window) are refused by name', () => {
+    const base = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, vocab_size: 300, num_attention_heads: 4 };
+    const refusals: [Record<string, unknown>, RegExp][] = [
+      [{ ...base, model_type: 'qwen2' }, /key "attention_bias": .*attention biases/],
+      [{ ...base, model_type: 'llama', mlp_bias: true }, /key "mlp_bias"/],
+      [{ ...base, model_type: 'qwen3' }, /q\/k norms of qwen3/],
+      [{ ...base, model_type: 'mistral', sliding_window: 8 }, /key "sliding_window"/],
+    ];
+    for (const [json, message] of refusals) {
+      const config = parseConfig(json, 'config.json');
+      expect(() => growConfig('m', json, config, 1, 'F32')).toThrow(message);
+    }
+  });
+
   test('the output may not be the checkpoint being grown', async () => {
     const model = join(scratch, 'self.safetensors');
     await writeSyntheticCheckpoint(model, { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, chains: [1, 1] });

@@ -213,9 +213,32 @@ describe('the native loader checks a q8_0 plan again', () => {
     return error!.message;
   }
 
-  test('quantized tensors under a config without colm_quantization', async () => {
-    const message = await nativeRefusal({ ...plan, config: { ...plan.config, quantization: null } });
-    expect(message).toMatch(/"model\.layers\.0\.self_attn\.q_proj\.chains\.0\.qweight" is quantized, but the config has no colm_quantization/);
+  test('without colm_quantization the loader decides storage per tensor (a GGUF plan): the same model', async () => {
+    // The TypeScript reader refuses .qweight without colm_quantization in a safetensors file;
+    // the native loader, which also serves GGUF plans, reads each chain linear as it is stored.
+    const addon = loadAddon();
+    const g = goldens.find((x) => x.name === 'plain_unequal_bf16')!;
+    const logitsOf = async (p: LoadPlan): Promise<Float32Array> => {
+      const model = await addon.loadModel(p).promise;
+      const session = new addon.Session(model, { contextSize: 64 });
+      const out = (await session.evaluate(Int32Array.from(g.tokens), g.chains, { logits: 'all' })).logits!;
+      session.dispose();
+      model.dispose();
+      return out;
+    };
+    const declared = await logitsOf(plan);
+    const perTensor = await logitsOf({ ...plan, config: { ...plan.config, quantization: null } });
+    expect(perTensor).toEqual(declared);
+  });
+
+  test('a float chain linear under colm_quantization is still refused', async () => {
+    const floatPlan = await readCheckpoint(goldens.find((x) => x.name === 'plain_unequal_bf16')!.model);
+    const name = 'model.layers.0.self_attn.q_proj.chains.0.weight';
+    const tensors = [...plan.tensors.filter((t) => !t.name.startsWith('model.layers.0.self_attn.q_proj.chains.0.q')), ...floatPlan.tensors.filter((t) => t.name === name)];
+    const files = floatPlan.files.length === 1 && plan.files.length === 1 ? [plan.files[0]!, floatPlan.files[0]!] : null;
+    expect(files).not.toBeNull();
+    const moved = tensors.map((t) => (t.name === name ? { ...t, file: 1 } : t));
+    expect(await nativeRefusal({ ...plan, files: files!, tensors: moved })).toMatch(/"model\.layers\.0\.self_attn\.q_proj\.chains\.0\.weight" is a float chain linear, but colm_quantization q8_0 asks/);
   });
 
   test('a scale tensor of the wrong shape', async () => {

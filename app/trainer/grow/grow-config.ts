@@ -63,7 +63,21 @@ export interface GrownConfig {
  * The config after appending a chain of `ratio`. `raw` is the old config.json object: keys growth
  * does not touch are kept as they were.
  */
+/**
+ * Parts of FORMAT.md 1.1 that chain expansion does not grow yet (their tensors would not be copied
+ * and the grown model would silently differ from its base): refused by name.
+ */
+function unsupportedPart(old: ColmConfig): Problem | null {
+  if (old.qkvBias || old.oBias) return { key: 'attention_bias', rule: 'attention biases (qwen2, or attention_bias) are not grown yet' };
+  if (old.mlpBias) return { key: 'mlp_bias', rule: 'FFN biases are not grown yet' };
+  if (old.qkNorm) return { key: 'model_type', rule: `the per-head q/k norms of ${old.modelType} are not grown yet` };
+  if (old.slidingWindow !== null) return { key: 'sliding_window', rule: 'sliding-window attention is not grown yet' };
+  return null;
+}
+
 export function growConfig(source: string, raw: Record<string, unknown>, old: ColmConfig, ratio: number, dtype: DType): GrownConfig {
+  const unsupported = unsupportedPart(old);
+  if (unsupported) throw new GrowError(source, `cannot grow this model: ${unsupported.rule}`, unsupported.key);
   const problem = growthProblem(old, ratio);
   if (problem) {
     const hint = `; the smallest ratio that fits is --add-chain ${smallestFittingRatio(old)}`;

@@ -43,8 +43,11 @@ struct CpuKernels {
   float (*dot)(const float* a, const float* b, int32_t n);
   void (*axpy)(float a, const float* x, float* y, int32_t n);  // y += a * x
   // out[d] = sum over p < n of weights[p] * rows[p * ld + d], d < width (attention's P V for
-  // one query: the output stays in registers while the value rows stream by).
-  void (*weighted_row_sum)(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out);
+  // one query: the output stays in registers while the value rows stream by). With `accumulate`
+  // the sum starts from out[d] instead of 0 and adds the rows in the same order, so a run of rows
+  // split in two calls (a sliding-window cache ring that wraps) gives the one call's bits exactly.
+  void (*weighted_row_sum)(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out,
+                           bool accumulate);
 };
 
 const CpuKernels& cpu_kernels_scalar();

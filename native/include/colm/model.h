@@ -29,8 +29,10 @@ class Cancelled : public std::runtime_error {
   Cancelled() : std::runtime_error("cancelled") {}
 };
 
+// HF rope_type "llama3" (frequency bands blended) or "linear" (positions / factor); neither: none.
 struct RopeScaling {
-  bool llama3 = false;  // false: no scaling
+  bool llama3 = false;
+  bool linear = false;
   float factor = 1.0f;
   float low_freq_factor = 1.0f;
   float high_freq_factor = 4.0f;
@@ -51,6 +53,15 @@ struct ModelConfig {
   float rope_theta = 10000.0f;
   RopeScaling rope_scaling;
   bool tie_word_embeddings = false;
+  // FORMAT.md 1.1 parts, as app/checkpoint/config.ts reads each family.
+  bool qkv_bias = false;  // q_proj, k_proj, v_proj have biases
+  bool o_bias = false;    // o_proj has a bias
+  bool mlp_bias = false;  // gate_proj, up_proj, down_proj have biases
+  bool qk_norm = false;   // qwen3: per-head RMSNorm of q and k (weights [head_dim]) before RoPE
+  // Sliding-window attention: a query at position p sees p-W+1..p in the layers where
+  // sliding_layers[l] != 0. sliding_window 0: every layer sees every earlier position.
+  int32_t sliding_window = 0;
+  std::vector<uint8_t> sliding_layers;  // (L), empty when sliding_window is 0
   // colm_quantization (docs/FORMAT-Q8.md): 32 when every chain linear is stored as Q8_0
   // `.qweight` / `.qscale` pairs, 0 when the weights are float.
   int32_t q8_block_size = 0;
@@ -75,8 +86,12 @@ using ChainBlock = MatmulBlock;
 
 // A linear map under the chain rule; sub-model k applies blocks 0..k-1 only. A dense map
 // (embedding-free LM head, Air K/V) is one block whose cols can be cut to a prefix.
+// Each block is float (F32/F16/BF16) or Q8_0, as the checkpoint stores that tensor.
 struct ChainLinear {
   std::vector<ChainBlock> blocks;
+  // (D_y) float32 bias, widened at load (small), or empty. FORMAT.md 1.1: sub-model k adds the
+  // first cum_k entries, the outputs of blocks 0..k-1 (a dense map: all of them).
+  std::vector<float> bias;
 };
 
 struct LayerWeights {
@@ -89,12 +104,17 @@ struct LayerWeights {
   ChainLinear gate;  // D -> H
   ChainLinear up;    // D -> H
   ChainLinear down;  // H -> D
+  std::vector<float> q_norm;  // (head_dim) qwen3 qk-norm, empty when the config has none
+  std::vector<float> k_norm;  // (head_dim)
 };
 
 struct TensorSpec {
   std::string name;
-  int32_t file = 0;       // index into ModelSpec::files
-  uint64_t offset = 0;    // absolute byte offset in that file
+  // Where the bytes are: in `memory` when set (a tensor converted at load, e.g. from GGUF; the
+  // Model keeps the buffer alive), else at `offset` in ModelSpec::files[file] (memory-mapped).
+  std::shared_ptr<const std::vector<uint8_t>> memory;
+  int32_t file = 0;       // index into ModelSpec::files; ignored when `memory` is set
+  uint64_t offset = 0;    // absolute byte offset in that file; ignored when `memory` is set
   uint64_t byte_length = 0;
   DType dtype = DType::F32;  // as stored: F32, F16, BF16, or I8 (a Q8_0 `.qweight`)
   std::vector<int64_t> shape;
@@ -121,12 +141,17 @@ struct Model {
   ~Model();
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;  // aligned copies of misaligned tensors
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> in_memory_;  // TensorSpec::memory buffers
 };
 
 // Progress in [0, 1] while the weights are checked.
 using ProgressFn = std::function<void(double)>;
 
 // Maps the files and binds every tensor. Throws Error with the file, tensor and rule.
+// Storage is decided per chain linear by the tensors the spec holds: `.weight` (whole or per
+// chain, float) or `.qweight` + `.qscale` (Q8_0: whole when n = 1, else per chain), so a plan may
+// mix float and Q8_0 linears (a GGUF file does). A checkpoint whose config has colm_quantization
+// must store every chain linear as Q8_0 (docs/FORMAT-Q8.md), as before.
 std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progress,
                                   const std::atomic<bool>* cancel);
 

@@ -1,11 +1,19 @@
 // One conversation's state: the tokens so far and their KV cache, evaluated at any chain
 // count k, which may change between any two positions.
 //
-// The cache is float32, (layer, position, kv_heads_total * head_dim) for K and for V.
+// The cache is float32, (layer, row, kv_heads_total * head_dim) for K and for V: a layer keeps
+// context_size rows, position p in row p.
 // CoLM-Air: K/V come from chain 1 alone, so the cache is the same for every k and a switch
 // costs nothing. Plain CoLM: sub-model k reads the KV heads of chains 1..k; the session
 // remembers per position how many chains' K/V it holds, so shrinking k is free and growing k
 // first recomputes the missing chains over the past.
+// Sliding-window layers (FORMAT.md 1.1) mask keys older than W positions in both attention
+// paths, and keep only what attention can still read: a ring of W + 256 rows (256: the positions
+// one forward call evaluates), position p in row p mod ring, when that is shorter than the
+// context (a 4096 window at a 32k context: 4352 rows instead of 32768). Layers without a window
+// keep context_size rows. Logits are the bits of the full cache's. Positions that left the ring
+// are gone: regrowing chains (or a truncate back past them) recomputes from the latest position
+// whose window predecessors the ring still holds, from position 0 if none.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -23,6 +31,7 @@ struct SessionOptions {
   int32_t context_size = 2048;
   int32_t threads = 0;           // 0: default_thread_count()
   bool capture_hidden = false;   // keep the hidden states of the last evaluated position
+  bool window_ring = true;       // false: sliding-window layers keep context_size rows too (tests)
 };
 
 class Session {
@@ -54,8 +63,13 @@ class Session {
   const std::vector<float>& last_hidden() const { return hidden_; }
   int32_t last_hidden_chains() const { return hidden_chains_; }
 
-  // A copy of the cached K or V of one layer: (position, kv_heads_total * head_dim).
+  // A copy of the cached K or V of one layer: (position, kv_heads_total * head_dim). Throws for
+  // a ring layer once positions have left its ring.
   std::vector<float> kv_cache(int32_t layer, bool values) const;
+  // Bytes of the K and V caches together (allocated at construction, whatever the position).
+  int64_t kv_cache_bytes() const { return int64_t(k_cache_.size() + v_cache_.size()) * int64_t(sizeof(float)); }
+  // Rows of a sliding-window layer's ring; 0 when no layer has one (every layer: context_size).
+  int32_t window_ring_rows() const { return ring_; }
   // How many chains' K/V each position holds (CoLM-Air: always n).
   const std::vector<uint8_t>& kv_chains() const { return kv_chains_; }
 
@@ -79,6 +93,13 @@ class Session {
   std::vector<int32_t> tokens_;
   std::vector<uint8_t> kv_chains_;   // per position
   std::vector<float> k_cache_, v_cache_;
+  std::vector<int64_t> layer_row0_;  // (L): first cache row of each layer
+  std::vector<uint8_t> ringed_;      // (L): the layer keeps a ring of ring_ rows
+  int32_t ring_ = 0;                 // rows of a ring layer (0: none)
+  bool has_full_layers_ = true;      // some layer keeps context_size rows
+  // Ring layers hold the K/V of positions [ring_from_, position()) (each in row p mod ring_), with
+  // kv_chains_ chains; earlier positions were overwritten. Always 0 without rings.
+  int32_t ring_from_ = 0;
   std::unique_ptr<Scratch> scratch_;
   std::vector<float> hidden_;
   int32_t hidden_chains_ = 0;

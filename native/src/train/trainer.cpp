@@ -289,6 +289,12 @@ Trainer::Trainer(const ModelConfig& config, const TrainOptions& options, const s
   Impl& t = *impl_;
   t.config = config;
   t.layout = ChainLayout::from_config(config);
+  // The trainer implements FORMAT.md 1.0's forward only: training through a part it lacks would
+  // learn a different model than the engine then runs.
+  if (config.qkv_bias || config.o_bias || config.mlp_bias)
+    throw Error("config: the trainer does not support biases (attention_bias, mlp_bias, qwen2)");
+  if (config.qk_norm) throw Error("config: the trainer does not support qk-norm (qwen3)");
+  if (config.sliding_window > 0) throw Error("config: the trainer does not support sliding_window");
   check_options(options, t.layout.n);
   t.options = options;
   const ModelConfig& c = t.config;

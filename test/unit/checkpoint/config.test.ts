@@ -52,6 +52,12 @@ describe('parseConfig: defaults', () => {
       bosTokenId: null,
       eosTokenIds: [],
       quantization: null,
+      qkvBias: false,
+      oBias: false,
+      mlpBias: false,
+      qkNorm: false,
+      slidingWindow: null,
+      slidingWindowLayers: [false, false],
     });
   });
 
@@ -94,10 +100,10 @@ describe('parseConfig: defaults', () => {
   });
 
   it('accepts every allowed model_type and harmless HF keys', () => {
-    for (const modelType of ['colm', 'llama', 'mistral', 'qwen2']) {
+    for (const modelType of ['colm', 'llama', 'mistral', 'qwen2', 'qwen3']) {
       expect(parseConfig(tinyConfig({ model_type: modelType }), FILE).modelType).toBe(modelType);
     }
-    const config = tinyConfig({ attention_bias: false, mlp_bias: false, hidden_act: 'silu', sliding_window: null, use_sliding_window: false, torch_dtype: 'bfloat16', architectures: ['LlamaForCausalLM'] });
+    const config = tinyConfig({ attention_bias: false, mlp_bias: false, hidden_act: 'silu', use_sliding_window: false, sliding_window: 64, torch_dtype: 'bfloat16', architectures: ['LlamaForCausalLM'] });
     expect(() => parseConfig(config, FILE)).not.toThrow();
     expect(() => parseConfig(tinyConfig({ sliding_window: 4096, max_position_embeddings: 4096 }), FILE)).not.toThrow();
   });
@@ -108,7 +114,11 @@ describe('parseConfig: defaults', () => {
 
   it('does not read keys from the prototype chain', () => {
     const json = JSON.parse('{"model_type":"colm","hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,"vocab_size":5,"num_attention_heads":2,"__proto__":{"chains":[3]}}');
-    expect(parseConfig(json, FILE).chains).toEqual([1]);
+    // "__proto__" is an own key of the parsed JSON, unknown like any other: refused by name.
+    expect(() => parseConfig(json, FILE)).toThrow(/"__proto__"/);
+    const withoutChains = JSON.parse('{"model_type":"colm","hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,"vocab_size":5,"num_attention_heads":2}');
+    Object.setPrototypeOf(withoutChains, { chains: [3] });
+    expect(parseConfig(withoutChains, FILE).chains).toEqual([1]);
   });
 });
 
@@ -157,8 +167,8 @@ describe('parseConfig: refusals name the key and the rule', () => {
 
   it('refuses rope_scaling other than llama3 with its four numbers', () => {
     const llama3 = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
-    expectRefused(tinyConfig({ rope_scaling: { rope_type: 'yarn', factor: 4 } }), 'rope_scaling', /llama3/);
-    expectRefused(tinyConfig({ rope_scaling: { type: 'linear', factor: 2 } }), 'rope_scaling');
+    expectRefused(tinyConfig({ rope_scaling: { rope_type: 'yarn', factor: 4 } }), 'rope_scaling', /"yarn".*llama3/);
+    expectRefused(tinyConfig({ rope_scaling: { type: 'dynamic', factor: 2 } }), 'rope_scaling', /"dynamic"/);
     expectRefused(tinyConfig({ rope_scaling: 'llama3' }), 'rope_scaling');
     for (const key of ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings']) {
       expectRefused(tinyConfig({ rope_scaling: { ...llama3, [key]: undefined } }), `rope_scaling.${key}`);
@@ -168,12 +178,11 @@ describe('parseConfig: refusals name the key and the rule', () => {
   });
 
   it('refuses keys that ask for parts this engine does not have', () => {
-    expectRefused(tinyConfig({ attention_bias: true }), 'attention_bias', /bias/);
-    expectRefused(tinyConfig({ mlp_bias: true }), 'mlp_bias', /bias/);
+    expectRefused(tinyConfig({ model_type: 'mistral', attention_bias: true }), 'attention_bias', /bias/);
+    expectRefused(tinyConfig({ model_type: 'qwen2', mlp_bias: true }), 'mlp_bias', /bias/);
     expectRefused(tinyConfig({ hidden_act: 'gelu' }), 'hidden_act');
     expectRefused(tinyConfig({ quantization_config: { quant_method: 'gptq' } }), 'quantization_config');
-    expectRefused(tinyConfig({ use_sliding_window: true, sliding_window: 64 }), 'use_sliding_window');
-    expectRefused(tinyConfig({ sliding_window: 4096, max_position_embeddings: 32768 }), 'sliding_window');
+    expectRefused(tinyConfig({ model_type: 'llama', sliding_window: 4096 }), 'sliding_window', /not understood/);
     expectRefused(tinyConfig({ partial_rotary_factor: 0.5 }), 'partial_rotary_factor');
   });
 });

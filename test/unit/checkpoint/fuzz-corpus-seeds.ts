@@ -101,7 +101,8 @@ export function configSeeds(): Seed[] {
   add('ok--qwen2-window-off', tinyConfig({ model_type: 'qwen2', use_sliding_window: false, sliding_window: 32768 }), ok);
   add('ok--eos-list', tinyConfig({ eos_token_id: [2, 3, 4] }), ok);
   add('ok--bom-prefixed', `\uFEFF${JSON.stringify(tinyConfig())}`, ok);
-  add('ok--proto-key-ignored', `{"__proto__": {"chains": [3]}, ${JSON.stringify(tinyConfig()).slice(1)}`, ok);
+  // An unknown key is refused by name (FORMAT.md 1.1), "__proto__" too: it never reaches the prototype.
+  add('err--proto-key', `{"__proto__": {"chains": [3]}, ${JSON.stringify(tinyConfig()).slice(1)}`, error('is not understood', { key: '__proto__' }));
 
   add('err--not-json', '{"model_type": "colm",', error('not valid JSON'));
   add('err--array', [tinyConfig()], error('must be a JSON object'));
@@ -122,10 +123,12 @@ export function configSeeds(): Seed[] {
   add('err--gqa-ratio', base12({ num_key_value_heads: 4, chains: [1] }), error('not a multiple', { key: 'num_key_value_heads' }));
   add('err--gqa-per-chain', base12({ num_key_value_heads: 3, chains: [1, 1] }), error('num_key_value_heads*chains[0]', { key: 'chains' }));
   add('err--air-heads', base12({ kv_sharing: true, num_key_value_heads: 4, chains: [1, 2] }), error('kv_sharing', { key: 'num_key_value_heads' }));
-  add('err--attention-bias', tinyConfig({ attention_bias: true }), error('biases', { key: 'attention_bias' }));
-  add('err--mlp-bias', tinyConfig({ mlp_bias: true }), error('biases', { key: 'mlp_bias' }));
+  add('ok--attention-bias', tinyConfig({ attention_bias: true }), ok);
+  add('ok--mlp-bias', tinyConfig({ mlp_bias: true }), ok);
+  add('err--softcapping', tinyConfig({ model_type: 'llama', chains: [1], attn_logit_softcapping: 30 }), error('could change the math', { key: 'attn_logit_softcapping' }));
+  add('err--odd-head-dim', tinyConfig({ model_type: 'llama', chains: [1], head_dim: 3 }), error('must be even', { key: 'head_dim' }));
   add('err--gelu', tinyConfig({ hidden_act: 'gelu_pytorch_tanh' }), error('SwiGLU', { key: 'hidden_act' }));
-  add('err--sliding-window', tinyConfig({ model_type: 'mistral', sliding_window: 4096, max_position_embeddings: 32768 }), error('sliding-window', { key: 'sliding_window' }));
+  add('ok--sliding-window', tinyConfig({ model_type: 'mistral', sliding_window: 4096, max_position_embeddings: 32768 }), ok);
   add('err--rope-yarn', tinyConfig({ rope_scaling: { rope_type: 'yarn', factor: 4 } }), error('llama3', { key: 'rope_scaling' }));
   add('err--rope-equal-freq', tinyConfig({ rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 2, high_freq_factor: 2, original_max_position_embeddings: 8192 } }), error('larger than low_freq_factor', { key: 'rope_scaling.high_freq_factor' }));
   add('err--eos-out-of-vocab', tinyConfig({ eos_token_id: [2, 11] }), error('outside the vocabulary', { key: 'eos_token_id' }));

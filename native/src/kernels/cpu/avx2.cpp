@@ -100,10 +100,17 @@ void axpy_avx2(float a, const float* x, float* y, int32_t n) {
 }
 
 // Output columns in chunks of 32 (4 registers) kept in registers while the rows stream by.
-void weighted_row_sum_avx2(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
+void weighted_row_sum_avx2(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out,
+                           bool accumulate) {
   int32_t d = 0;
   for (; d + 32 <= width; d += 32) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    if (accumulate) {
+      a0 = _mm256_loadu_ps(out + d);
+      a1 = _mm256_loadu_ps(out + d + 8);
+      a2 = _mm256_loadu_ps(out + d + 16);
+      a3 = _mm256_loadu_ps(out + d + 24);
+    }
     for (int32_t p = 0; p < n; ++p) {
       const __m256 w = _mm256_broadcast_ss(weights + p);
       const float* r = rows + p * ld + d;
@@ -118,12 +125,12 @@ void weighted_row_sum_avx2(const float* weights, int32_t n, const float* rows, i
     _mm256_storeu_ps(out + d + 24, a3);
   }
   for (; d + 8 <= width; d += 8) {
-    __m256 a0 = _mm256_setzero_ps();
+    __m256 a0 = accumulate ? _mm256_loadu_ps(out + d) : _mm256_setzero_ps();
     for (int32_t p = 0; p < n; ++p) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(weights + p), _mm256_loadu_ps(rows + p * ld + d), a0);
     _mm256_storeu_ps(out + d, a0);
   }
   for (; d < width; ++d) {
-    float sum = 0.0f;
+    float sum = accumulate ? out[d] : 0.0f;
     for (int32_t p = 0; p < n; ++p) sum += weights[p] * rows[p * ld + d];
     out[d] = sum;
   }

@@ -72,7 +72,8 @@ void axpy_avx512(float a, const float* x, float* y, int32_t n) {
 }
 
 // Output columns in chunks of 64 (4 registers) kept in registers while the rows stream by.
-void weighted_row_sum_avx512(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
+void weighted_row_sum_avx512(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out,
+                             bool accumulate) {
   for (int32_t d = 0; d < width; d += 64) {
     const int32_t left = width - d;
     const __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : tail_mask(left);
@@ -80,6 +81,12 @@ void weighted_row_sum_avx512(const float* weights, int32_t n, const float* rows,
     const __mmask16 m2 = left >= 48 ? __mmask16(0xffff) : left > 32 ? tail_mask(left - 32) : __mmask16(0);
     const __mmask16 m3 = left >= 64 ? __mmask16(0xffff) : left > 48 ? tail_mask(left - 48) : __mmask16(0);
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    if (accumulate) {
+      a0 = _mm512_maskz_loadu_ps(m0, out + d);
+      if (m1) a1 = _mm512_maskz_loadu_ps(m1, out + d + 16);
+      if (m2) a2 = _mm512_maskz_loadu_ps(m2, out + d + 32);
+      if (m3) a3 = _mm512_maskz_loadu_ps(m3, out + d + 48);
+    }
     for (int32_t p = 0; p < n; ++p) {
       const __m512 w = _mm512_set1_ps(weights[p]);
       const float* r = rows + p * ld + d;

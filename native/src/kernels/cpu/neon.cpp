@@ -48,8 +48,10 @@ void axpy_neon(float a, const float* x, float* y, int32_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-void weighted_row_sum_neon(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
-  for (int32_t d = 0; d < width; ++d) out[d] = 0.0f;
+void weighted_row_sum_neon(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out,
+                           bool accumulate) {
+  if (!accumulate)
+    for (int32_t d = 0; d < width; ++d) out[d] = 0.0f;
   for (int32_t p = 0; p < n; ++p) axpy_neon(weights[p], rows + p * ld, out, width);
 }
 

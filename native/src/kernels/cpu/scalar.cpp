@@ -30,8 +30,10 @@ void matmul_rows_scalar(const WeightView& w, int32_t r0, int32_t r1, const float
   }
 }
 
-void weighted_row_sum_scalar(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out) {
-  for (int32_t d = 0; d < width; ++d) out[d] = 0.0f;
+void weighted_row_sum_scalar(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out,
+                             bool accumulate) {
+  if (!accumulate)
+    for (int32_t d = 0; d < width; ++d) out[d] = 0.0f;
   for (int32_t p = 0; p < n; ++p) axpy_scalar(weights[p], rows + p * ld, out, width);
 }
 
