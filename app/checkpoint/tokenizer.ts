@@ -355,6 +355,51 @@ function configTokenId(config: JsonObject, key: string, table: PieceTable, reade
   return id;
 }
 
+// transformers' tokenizer classes name some special tokens by default, used where tokenizer_config
+// does not have the key at all (a key set to null means none). They count for all_special_ids, so
+// decode(skip_special_tokens) drops them: Gemma's "<mask>" is special only this way.
+const CLASS_DEFAULT_SPECIAL_TOKENS: Record<string, Record<string, string>> = {
+  GemmaTokenizer: { unk_token: '<unk>', bos_token: '<bos>', eos_token: '<eos>', pad_token: '<pad>', mask_token: '<mask>' },
+  LlamaTokenizer: { unk_token: '<unk>', bos_token: '<s>', eos_token: '</s>' },
+  Qwen2Tokenizer: { unk_token: '<|endoftext|>', eos_token: '<|endoftext|>', pad_token: '<|endoftext|>' },
+};
+
+function classDefaultSpecialTokens(config: JsonObject): Record<string, string> {
+  const name = ownValue(config, 'tokenizer_class');
+  if (typeof name !== 'string') return {};
+  return CLASS_DEFAULT_SPECIAL_TOKENS[name.replace(/Fast$/, '')] ?? {};
+}
+
+/** Token texts in a list or a {name: token} object (additional_special_tokens, extra_special_tokens). */
+function listedTokens(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (isJsonObject(value)) return Object.values(value);
+  return [];
+}
+
+/**
+ * transformers' special_tokens_map: bos_token, eos_token, ... as tokenizer_config names them (or the
+ * class default where the key is absent), plus the named extra_special_tokens (Gemma's boi_token).
+ * Chat templates see these as variables.
+ */
+function namedSpecialTokens(config: JsonObject): Record<string, string> {
+  const named: Record<string, string> = {};
+  const defaults = classDefaultSpecialTokens(config);
+  for (const key of NAMED_SPECIAL_TOKENS) {
+    const value = ownValue(config, key);
+    const content = value === undefined ? (defaults[key] ?? null) : tokenContent(value);
+    if (content !== null) named[key] = content;
+  }
+  const extra = ownValue(config, 'extra_special_tokens');
+  if (isJsonObject(extra)) {
+    for (const [key, value] of Object.entries(extra)) {
+      const content = tokenContent(value);
+      if (content !== null && !(key in named)) named[key] = content;
+    }
+  }
+  return named;
+}
+
 /** Added tokens marked special, plus every token tokenizer_config names, as transformers' all_special_ids. */
 function specialTokenIds(addedTokens: readonly AddedToken[], config: JsonObject, table: PieceTable, reader: TokenizerJsonReader): Set<number> {
   const ids = new Set(addedTokens.filter((token) => token.special).map((token) => token.id));
@@ -362,8 +407,11 @@ function specialTokenIds(addedTokens: readonly AddedToken[], config: JsonObject,
     const id = configTokenId(config, key, table, reader);
     if (id !== null) ids.add(id);
   }
-  const extra = ownValue(config, 'additional_special_tokens');
-  for (const token of Array.isArray(extra) ? extra : []) {
+  for (const [key, content] of Object.entries(classDefaultSpecialTokens(config))) {
+    const id = ownValue(config, key) === undefined ? table.idOf(content) : null;
+    if (id !== null) ids.add(id);
+  }
+  for (const token of [...listedTokens(ownValue(config, 'additional_special_tokens')), ...listedTokens(ownValue(config, 'extra_special_tokens'))]) {
     const content = tokenContent(token);
     const id = content === null ? null : table.idOf(content);
     if (id !== null) ids.add(id);
@@ -424,6 +472,7 @@ export class TextTokenizer {
   readonly leadingStrip: LeadingStripRule | null;
 
   private readonly bytesById: Array<Uint8Array | undefined>;
+  private readonly namedTokens: Record<string, string>;
 
   private constructor(
     private readonly library: Tokenizer, // used to encode only
@@ -431,12 +480,13 @@ export class TextTokenizer {
     private readonly tokenRule: TokenByteRule,
     private readonly specialIds: Set<number>,
     private readonly specialFrame: SpecialFrame,
-    named: { bosTokenId: number | null; eosTokenIds: number[]; leadingStrip: LeadingStripRule | null },
+    named: { bosTokenId: number | null; eosTokenIds: number[]; leadingStrip: LeadingStripRule | null; namedTokens: Record<string, string> },
   ) {
     this.vocabSize = table.pieces.length;
     this.bosTokenId = named.bosTokenId;
     this.eosTokenIds = named.eosTokenIds;
     this.leadingStrip = named.leadingStrip;
+    this.namedTokens = named.namedTokens;
     this.bytesById = new Array<Uint8Array | undefined>(this.vocabSize);
   }
 
@@ -461,6 +511,7 @@ export class TextTokenizer {
       bosTokenId,
       eosTokenIds: eosTokenId === null ? [] : [eosTokenId],
       leadingStrip: decoderPlan.leadingStrip,
+      namedTokens: namedSpecialTokens(config),
     });
   }
 
@@ -516,6 +567,14 @@ export class TextTokenizer {
   /** Added tokens marked special, plus the tokens tokenizer_config names (bos, eos, unk, pad, ...). */
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
+  }
+
+  /**
+   * The named special tokens as transformers' special_tokens_map has them ({bos_token: "<s>", ...}):
+   * the variables a chat template gets besides the messages.
+   */
+  namedSpecialTokens(): Record<string, string> {
+    return { ...this.namedTokens };
   }
 
   /** Id of a vocabulary entry as written in tokenizer.json (byte-level pieces use "Ġ" for a space). */

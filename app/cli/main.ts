@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 
 import { floatOption, intList, intOption } from './args.js';
 import { chatCommand } from './commands/chat.js';
+import { convertCommand } from './commands/convert.js';
 import { growCommand } from './commands/grow.js';
 import { infoCommand } from './commands/info.js';
 import { logitsCommand } from './commands/logits.js';
@@ -51,6 +52,8 @@ const OPTIONS = {
   dtype: { type: 'string' },
   // colm quantize
   'scale-dtype': { type: 'string' },
+  // colm convert
+  dequantize: { type: 'string' },
   // colm train (also --corpus, --corpus-format, --out, --seed, --threads)
   config: { type: 'string' },
   tokenizer: { type: 'string' },
@@ -163,6 +166,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'quantize': {
         await quantizeCommand({ positionals: rest, out: v.out, scaleDtype: v['scale-dtype'] }, process.stdout, abort.signal);
+        return 0;
+      }
+      case 'convert': {
+        await convertCommand({ positionals: rest, out: v.out, dequantize: v.dequantize }, process.stdout, process.stderr, abort.signal);
         return 0;
       }
       case 'train': {

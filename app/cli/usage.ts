@@ -14,6 +14,7 @@ Usage:
   colm run [MODEL] "prompt" [--chains K] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
   colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S]
+           sampling options left out take the model's generation_config.json values (then the engine's)
   colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--max-queue N]
            [--simulate-power FILE.json]
            the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port), and an
@@ -32,11 +33,16 @@ Usage:
            continues a run; Ctrl-C saves DIR/model.safetensors first (app/trainer/train/README.md)
   colm quantize MODEL --out NEW.safetensors [--scale-dtype F16|F32]
            8-bit block quantization of the chain linears (docs/FORMAT-Q8.md)
+  colm convert MODEL --out NEW.safetensors [--dequantize q8_0|bf16]
+           write any checkpoint, a GGUF file above all, as one FORMAT.md *.safetensors file with
+           the same logits; GGUF Q8_0, Q4_0 and Q5_0 become q8_0 exactly, other block types are
+           dequantized and re-quantized to q8_0 (or BF16 with --dequantize bf16)
 
 Every command that runs a model takes --kernels NAME (e.g. avx2, scalar, or the opt-in BF16
 precision mode avx512-bf16: decode activations rounded to BF16 for the AVX512-BF16 dot product).
 
-MODEL is a checkpoint folder or a single *.safetensors file (see FORMAT.md); without it the
+MODEL is a checkpoint folder, a single *.safetensors file (see FORMAT.md) or a *.gguf file of
+architecture llama, mistral, qwen2 or qwen3 (converted on load, said in one line); without it the
 default model that ships in models/ is used.
 Exit status: 0 on success, 1 on bad input (the message names the file and the rule), 2 on bad usage.
 `;
