@@ -34,5 +34,5 @@ export function checkpointFromDrop(files: readonly PickedPath[]): { path: string
     const folder = [...folders][0]!;
     return { path: folder, name: basename(folder) };
   }
-  throw new InputError('these files are not one checkpoint: drop one .safetensors file or one checkpoint folder');
+  throw new InputError('these files are not one checkpoint: drop one .safetensors or .gguf file, or one checkpoint folder');
 }

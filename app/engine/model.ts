@@ -12,6 +12,7 @@ import {
 } from '../checkpoint/chat-template.js';
 import { TextTokenizer } from '../checkpoint/tokenizer.js';
 import type { ChainWidths, ColmConfig, LoadPlan, TensorDType } from '../checkpoint/types.js';
+import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
 
@@ -36,8 +37,11 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   signal?.throwIfAborted();
   onProgress?.({ stage: 'reading', fraction: 0 });
   const plan = await readCheckpoint(path, { signal });
-  const label = plan.packaging === 'single-file' ? `${plan.source} (colm.tokenizer)` : `${plan.source}/tokenizer.json`;
+  const label =
+    plan.packaging === 'single-file' ? `${plan.source} (colm.tokenizer)` : plan.packaging === 'gguf' ? `${plan.source} (tokenizer.ggml.*)` : `${plan.source}/tokenizer.json`;
   const tokenizer = TextTokenizer.fromJson(plan.tokenizerJson, plan.tokenizerConfig, label);
+  // Checked before the weights are mapped: a bad generation_config.json costs no mapping.
+  stopTokenIdsOf(plan.config, plan.generationConfig, tokenizer, generationConfigLabel(plan));
   if (signal?.aborted) throw abortError();
   onProgress?.({ stage: 'mapping', fraction: 0.1 });
 
@@ -59,6 +63,12 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   return new Model(plan, native, tokenizer);
 }
 
+function generationConfigLabel(plan: LoadPlan): string {
+  if (plan.packaging === 'single-file') return `${plan.source} (colm.generation_config)`;
+  if (plan.packaging === 'folder' || plan.packaging === 'sharded-folder') return `${plan.source}/generation_config.json`;
+  return `${plan.source} (generation config)`; // a GGUF has none: its eot/eom ids are in its config
+}
+
 export class Model {
   readonly path: string;
   readonly config: ColmConfig;
@@ -68,6 +78,10 @@ export class Model {
   readonly parameterCounts: number[];
   readonly chatTemplate: string | null;
   readonly dtypes: TensorDType[];
+  /** Ids that end generation: config, generation_config and tokenizer eos tokens (FORMAT.md). */
+  readonly stopTokenIds: number[];
+  /** generation_config.json's sampling values: what a user who set none gets. */
+  readonly samplingDefaults: SamplingDefaults;
 
   constructor(
     readonly plan: LoadPlan,
@@ -81,6 +95,8 @@ export class Model {
     this.parameterCounts = parameterCounts(plan.config);
     this.chatTemplate = chatTemplateFromConfig(plan.tokenizerConfig);
     this.dtypes = [...new Set(plan.tensors.map((t) => t.dtype))];
+    this.stopTokenIds = stopTokenIdsOf(plan.config, plan.generationConfig, tokenizer, generationConfigLabel(plan));
+    this.samplingDefaults = samplingDefaultsOf(plan.generationConfig);
   }
 
   get chainCount(): number {
@@ -117,15 +133,17 @@ export class Model {
     const tokenText = (id: number | null | undefined) => (id === null || id === undefined ? '' : tk.decode([id]));
     const text = renderChat(messages, {
       template,
+      // Every named special token (pad_token, unk_token, ...), as transformers passes them.
+      specialTokens: tk.namedSpecialTokens(),
       bosToken: tokenText(tk.bosTokenId),
       eosToken: tokenText(tk.eosTokenIds[0]),
       addGenerationPrompt: true,
     });
     const stopStrings = this.chatTemplate === null && !chatMl ? [...PLAIN_CHAT_STOP_STRINGS] : [];
     // Special tokens never reach the text stream, so the end of a turn is a stop token.
-    const stopTokens = [...new Set([...tk.eosTokenIds, ...this.config.eosTokenIds])];
+    const stopTokens = [...this.stopTokenIds];
     const endOfTurn = tk.idOf('<|im_end|>');
-    if (endOfTurn !== null) stopTokens.push(endOfTurn);
+    if (endOfTurn !== null && !stopTokens.includes(endOfTurn)) stopTokens.push(endOfTurn);
     return { tokens: tk.encode(text, { addSpecialTokens: false }), stopStrings, stopTokens };
   }
 

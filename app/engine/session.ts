@@ -20,7 +20,7 @@ export interface GenerateOptions extends SamplerOptions {
   chains?: ChainChoice; // default: all chains
   maxTokens?: number; // default 256
   stopStrings?: string[];
-  /** Token ids that end generation; default the tokenizer's EOS tokens and the config's eos_token_id. */
+  /** Token ids that end generation; default Model.stopTokenIds (config, generation_config and tokenizer EOS). */
   stopTokens?: number[];
   signal?: AbortSignal;
 }
@@ -57,6 +57,11 @@ export class Session {
 
   get contextSize(): number {
     return this.native.contextSize;
+  }
+
+  /** Bytes the engine holds for this session's K/V cache. */
+  get kvCacheBytes(): number {
+    return this.native.kvCacheBytes;
   }
 
   /** Worker threads the engine uses for this session (resolved: never 0). */
@@ -131,14 +136,16 @@ export class Session {
     const maxTokens = options.maxTokens ?? 256;
     const chainsAt = (position: number): number =>
       this.checkChains(typeof options.chains === 'function' ? options.chains(position) : options.chains ?? this.model.chainCount);
-    const stopTokens = new Set(options.stopTokens ?? [...this.model.tokenizer.eosTokenIds, ...this.model.config.eosTokenIds]);
+    const stopTokens = new Set(options.stopTokens ?? this.model.stopTokenIds);
+    // What the caller leaves out, generation_config.json may say (FORMAT.md); else the sampler's own.
+    const defaults = this.model.samplingDefaults;
     const addon = loadAddon();
     const sampler = new addon.Sampler({
-      temperature: options.temperature,
-      topK: options.topK,
-      topP: options.topP,
+      temperature: options.temperature ?? defaults.temperature ?? undefined,
+      topK: options.topK ?? defaults.topK ?? undefined,
+      topP: options.topP ?? defaults.topP ?? undefined,
       minP: options.minP,
-      repeatPenalty: options.repeatPenalty,
+      repeatPenalty: options.repeatPenalty ?? defaults.repeatPenalty ?? undefined,
       repeatLastN: options.repeatLastN,
       seed: options.seed ?? Math.floor(Math.random() * 2 ** 32),
     });
@@ -155,7 +162,10 @@ export class Session {
       throw new RangeError(`the prompt needs ${this.position + pending.length} positions but the context holds ${this.contextSize}`);
     }
 
+    // The reply's text is decode(prompt + reply) minus decode(prompt) (FORMAT.md): the stream reads
+    // the prompt first, so a SentencePiece reply keeps the space of its first word.
     const text = new TokenTextStream(this.model.tokenizer);
+    text.skip(prompt);
     const stops = new StopStringMatcher(options.stopStrings ?? []);
     const onAbort = () => this.native.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -32,6 +32,16 @@ export class TokenTextStream {
     this.stripper = new LeadingStripper(vocabulary.leadingStrip);
   }
 
+  /**
+   * Reads tokens whose text is already known (the prompt), without answering it: what follows is
+   * then decode(prompt + ids) minus decode(prompt). The leading strip of a SentencePiece decoder
+   * applies to the start of the whole text, so a prompt that has shown text leaves the next
+   * token's space alone; a character the prompt left unfinished is completed by what follows.
+   */
+  skip(ids: readonly number[]): void {
+    for (const id of ids) this.push(id);
+  }
+
   /** The text this token completes; '' while a character is still missing bytes. */
   push(id: number): string {
     if (!this.showSpecialTokens && this.vocabulary.isSpecial(id)) return '';

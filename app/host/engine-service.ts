@@ -7,7 +7,9 @@ import { followAutoChains } from './auto-chains-follower.js';
 import type { BusyMeter } from './busy-meter.js';
 import { fitToContext } from './fit-context.js';
 import { describeModel } from './model-info.js';
+import { resolveSampling } from './sampling.js';
 import { textPrompt } from './text-prompt.js';
+import { weightTypeOfFile } from './weight-type.js';
 import type { ChatTurn, GenerationSettings, GenerationSummary, LoadProgressInfo, ModelInfo, TokenBatch } from './protocol.js';
 import { TokenBatcher } from './token-batcher.js';
 
@@ -67,7 +69,7 @@ export class EngineService {
       });
       await this.stopRunning();
       const session = model.createSession({ contextSize: options.contextSize, threads: options.threads });
-      const info = describeModel(model, session.contextSize, session.threads);
+      const info = { ...describeModel(model, session.contextSize, session.threads), weightType: await weightTypeOfFile(model.plan) };
       this.disposeLoaded();
       this.loaded = { model, session, info };
       return info;
@@ -142,11 +144,8 @@ export class EngineService {
     const options: GenerateOptions = {
       chains,
       maxTokens: settings.maxTokens,
-      temperature: settings.temperature,
-      topK: settings.topK,
-      topP: settings.topP,
+      ...resolveSampling(settings, model.samplingDefaults),
       minP: settings.minP,
-      repeatPenalty: settings.repeatPenalty,
       seed: settings.seed ?? undefined,
       stopStrings: [...prompt.stopStrings, ...(settings.stop ?? [])],
       stopTokens: prompt.stopTokens,

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 
 import type { Model } from '../engine/model.js';
 import type { ModelInfo } from './protocol.js';
+import { weightTypeOf } from './weight-type.js';
 
 export function describeModel(model: Model, contextSize: number, threads: number): ModelInfo {
   const c = model.config;
@@ -21,6 +22,9 @@ export function describeModel(model: Model, contextSize: number, threads: number
     contextSize,
     threads,
     dtypes: [...model.dtypes],
+    weightType: weightTypeOf(model.plan),
+    samplingDefaults: { ...model.samplingDefaults },
+    contextLength: c.maxPositionEmbeddings,
     mappedBytes: native.mappedBytes,
     kernels: native.kernels,
     subModels: c.chains.map((_, i) => ({

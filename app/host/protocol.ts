@@ -19,13 +19,17 @@ export interface ChatTurn {
  */
 export type ChainSetting = number | 'auto';
 
+/**
+ * temperature, topK, topP and repeatPenalty may be null: "not set by the user", which means the
+ * model's generation_config.json value (ModelInfo.samplingDefaults), else the app's default.
+ */
 export interface GenerationSettings {
   chains: ChainSetting;
-  temperature: number;
-  topK: number; // 0: off
-  topP: number; // 1: off
+  temperature: number | null;
+  topK: number | null; // 0: off
+  topP: number | null; // 1: off
   minP: number; // 0: off
-  repeatPenalty: number; // 1: off
+  repeatPenalty: number | null; // 1: off
   seed: number | null; // null: a new random seed per reply
   maxTokens: number;
   /** Extra strings that end the reply (the OpenAI API's `stop`), on top of the template's own. */
@@ -54,9 +58,23 @@ export interface ModelInfo {
   contextSize: number; // the session's context, in tokens
   threads: number; // the session's worker threads
   dtypes: string[];
+  /** What the weights are, as a user names it: F32, F16, BF16, Q8_0; for a GGUF, the file's dominant type (Q4_K, ...). */
+  weightType: string;
+  /** generation_config.json's sampling values (null: none), what settings left null use. */
+  samplingDefaults: SamplingDefaults;
+  /** Tokens of the model's own context window (max_position_embeddings); null when the config has none. */
+  contextLength: number | null;
   mappedBytes: number;
   kernels: string;
   subModels: SubModelInfo[];
+}
+
+/** A model's own sampling values (generation_config.json); null where it has none. */
+export interface SamplingDefaults {
+  temperature: number | null;
+  topK: number | null;
+  topP: number | null;
+  repeatPenalty: number | null;
 }
 
 /** The engine host process as the parent sees it. */

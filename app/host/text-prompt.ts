@@ -13,6 +13,5 @@ export function textPrompt(model: Model, text: string): TextPrompt {
   let tokens = tk.encode(text, { addSpecialTokens: true });
   // The engine needs one token to start from; BOS is what an empty prompt means.
   if (tokens.length === 0 && tk.bosTokenId !== null) tokens = [tk.bosTokenId];
-  const stopTokens = [...new Set([...tk.eosTokenIds, ...model.config.eosTokenIds])];
-  return { tokens, stopStrings: [], stopTokens };
+  return { tokens, stopStrings: [], stopTokens: [...model.stopTokenIds] };
 }

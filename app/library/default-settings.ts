@@ -1,13 +1,14 @@
-// Sampling defaults for requests that leave a setting out (the UI always sends all of them).
+// Settings for requests that leave a setting out. temperature, topK, topP and repeatPenalty are
+// null: the model's generation_config.json decides, else the app's values (app/host/sampling.ts).
 import type { GenerationSettings } from '../host/protocol.js';
 
 export const DEFAULT_SETTINGS: Readonly<GenerationSettings> = {
   chains: 'auto',
-  temperature: 0.7,
-  topK: 40,
-  topP: 0.95,
+  temperature: null,
+  topK: null,
+  topP: null,
   minP: 0.05,
-  repeatPenalty: 1.1,
+  repeatPenalty: null,
   seed: null,
   maxTokens: 512,
 };

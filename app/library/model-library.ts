@@ -1,16 +1,18 @@
 // The models the user has loaded, most recent first, kept in <dataDir>/library.json (written
 // atomically). An entry is what the library panel shows without loading the model again: name,
-// size, chains, parameters per chain count, Air or plain. Removing an entry forgets it; the file
-// itself is the user's and stays (a face may delete copies it made itself).
+// size, family, weight type, context length, file kind, chains, parameters per chain count, Air or
+// plain. One file is one entry however it was reached (a symlink, a relative path, a second drop):
+// entries are keyed by the real path. Removing an entry forgets it; the file itself is the user's
+// and stays (a face may delete copies it made itself).
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 import type { ModelInfo } from '../host/protocol.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
-import type { LibraryEntry } from './library-types.js';
+import type { FileKind, LibraryEntry } from './library-types.js';
 
-export type { LibraryEntry } from './library-types.js';
+export type { FileKind, LibraryEntry } from './library-types.js';
 
 const MAX_ENTRIES = 50;
 
@@ -18,13 +20,32 @@ export function libraryId(path: string): string {
   return createHash('sha256').update(path).digest('hex').slice(0, 16);
 }
 
-export function entryOf(model: ModelInfo, now = Date.now()): LibraryEntry {
+/** The path with every symlink and relative part resolved; as given (made absolute) when it is gone. */
+export async function realPathOf(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** What kind of thing a checkpoint is, from how it was read (ModelInfo.packaging) and its name. */
+export function fileKindOf(packaging: string, path: string): FileKind {
+  if (packaging === 'gguf' || /\.gguf$/i.test(path)) return 'gguf';
+  if (packaging === 'single-file') return 'safetensors';
+  return 'folder';
+}
+
+export function entryOf(model: ModelInfo, now = Date.now(), path = model.path): LibraryEntry {
   return {
-    id: libraryId(model.path),
-    path: model.path,
+    id: libraryId(path),
+    path,
     name: model.name,
     bytes: model.mappedBytes,
     modelType: model.modelType,
+    weightType: model.weightType,
+    contextLength: model.contextLength,
+    fileKind: fileKindOf(model.packaging, path),
     kvSharing: model.kvSharing,
     chainRatios: [...model.chainRatios],
     chainCount: model.chainCount,
@@ -57,11 +78,17 @@ export class ModelLibrary {
     return this.read();
   }
 
-  /** Puts `model` first (replacing an older entry for the same path). */
-  record(model: ModelInfo): Promise<LibraryEntry> {
-    return this.change((entries) => {
-      const entry = entryOf(model);
-      return { entries: [entry, ...entries.filter((e) => e.path !== entry.path)].slice(0, MAX_ENTRIES), result: entry };
+  /** Puts `model` first, replacing any entry for the same file (by real path). */
+  async record(model: ModelInfo): Promise<LibraryEntry> {
+    const path = await realPathOf(model.path);
+    return this.change(async (entries) => {
+      const entry = entryOf(model, Date.now(), path);
+      // Entries written before paths were resolved may name the same file another way.
+      const others: LibraryEntry[] = [];
+      for (const e of entries) {
+        if (e.id !== entry.id && e.path !== path && (await realPathOf(e.path)) !== path) others.push(e);
+      }
+      return { entries: [entry, ...others].slice(0, MAX_ENTRIES), result: entry };
     });
   }
 
@@ -73,9 +100,9 @@ export class ModelLibrary {
     });
   }
 
-  private change<R>(edit: (entries: LibraryEntry[]) => { entries: LibraryEntry[]; result: R }): Promise<R> {
+  private change<R>(edit: (entries: LibraryEntry[]) => { entries: LibraryEntry[]; result: R } | Promise<{ entries: LibraryEntry[]; result: R }>): Promise<R> {
     const run = this.queue.catch(() => undefined).then(async () => {
-      const { entries, result } = edit(await this.read());
+      const { entries, result } = await edit(await this.read());
       await mkdir(dirname(this.file), { recursive: true });
       await writeFileAtomic(this.file, JSON.stringify({ version: 1, models: entries }, null, 1), 0o600);
       return result;

@@ -63,11 +63,12 @@ export function parseSettings(value: unknown): GenerationSettings {
   const o = expectObject(value, 'settings');
   const s: GenerationSettings = { ...DEFAULT_SETTINGS };
   if (o.chains !== undefined) s.chains = o.chains === 'auto' ? 'auto' : expectNumber(o.chains, 'settings.chains', 1, 1024, true);
-  if (o.temperature !== undefined) s.temperature = expectNumber(o.temperature, 'settings.temperature', 0, 100);
-  if (o.topK !== undefined) s.topK = expectNumber(o.topK, 'settings.topK', 0, 1_000_000, true);
-  if (o.topP !== undefined) s.topP = expectNumber(o.topP, 'settings.topP', 0, 1);
+  // null: the user set none; the model's generation_config.json, else the app, decides.
+  if (o.temperature !== undefined) s.temperature = o.temperature === null ? null : expectNumber(o.temperature, 'settings.temperature', 0, 100);
+  if (o.topK !== undefined) s.topK = o.topK === null ? null : expectNumber(o.topK, 'settings.topK', 0, 1_000_000, true);
+  if (o.topP !== undefined) s.topP = o.topP === null ? null : expectNumber(o.topP, 'settings.topP', 0, 1);
   if (o.minP !== undefined) s.minP = expectNumber(o.minP, 'settings.minP', 0, 1);
-  if (o.repeatPenalty !== undefined) s.repeatPenalty = expectNumber(o.repeatPenalty, 'settings.repeatPenalty', 0.01, 100);
+  if (o.repeatPenalty !== undefined) s.repeatPenalty = o.repeatPenalty === null ? null : expectNumber(o.repeatPenalty, 'settings.repeatPenalty', 0.01, 100);
   if (o.seed !== undefined) s.seed = o.seed === null ? null : expectNumber(o.seed, 'settings.seed', 0, 2 ** 32 - 1, true);
   if (o.maxTokens !== undefined) s.maxTokens = expectNumber(o.maxTokens, 'settings.maxTokens', 1, 1 << 20, true);
   return s;

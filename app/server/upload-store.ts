@@ -1,7 +1,10 @@
 // Checkpoints dropped on the browser window: the browser has no file paths to give, so the bytes
 // are streamed here into <dataDir>/models/<upload id>/<relative path> and loaded from there. A
 // folder arrives as several files that share an upload id, with their paths inside the folder.
-import { createWriteStream } from 'node:fs';
+// The same checkpoint dropped (or picked with Open...) twice is kept once: an upload whose files
+// match an earlier upload's byte for byte gives way to it, so the library has one entry.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -65,6 +68,62 @@ export class UploadStore {
   }
 
   async remove(uploadId: string): Promise<void> {
+    this.digests.delete(uploadId);
     await rm(join(this.folder, uploadId), { recursive: true, force: true });
+  }
+
+  /** Content digests of finished uploads, by upload id: a second drop is compared without rereading the first. */
+  private readonly digests = new Map<string, string>();
+
+  /**
+   * An earlier upload with the same files (relative paths, sizes and bytes) as `uploadId`, or null.
+   * Sizes are compared first, so only a likely twin is read and hashed.
+   */
+  async sameUpload(uploadId: string): Promise<string | null> {
+    const mine = await this.listing(uploadId);
+    if (mine === null) return null;
+    const others = await readdir(this.folder, { withFileTypes: true }).catch(() => []);
+    for (const other of others) {
+      if (!other.isDirectory() || other.name === uploadId) continue;
+      const theirs = await this.listing(other.name);
+      if (theirs === null || theirs.key !== mine.key) continue;
+      if ((await this.digest(other.name, theirs.files)) === (await this.digest(uploadId, mine.files))) return other.name;
+    }
+    return null;
+  }
+
+  /** Files of an upload as sorted relative paths with sizes; null when it is not a folder here. */
+  private async listing(uploadId: string): Promise<{ files: string[]; key: string } | null> {
+    const root = join(this.folder, uploadId);
+    const files: Array<[string, number]> = [];
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (entry.isDirectory()) await walk(join(dir, entry.name), rel);
+        else if (entry.isFile()) files.push([rel, (await stat(join(dir, entry.name))).size]);
+      }
+    };
+    try {
+      await walk(root, '');
+    } catch {
+      return null;
+    }
+    if (files.length === 0) return null;
+    files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return { files: files.map(([rel]) => rel), key: JSON.stringify(files) };
+  }
+
+  private async digest(uploadId: string, files: string[]): Promise<string> {
+    const known = this.digests.get(uploadId);
+    if (known !== undefined) return known;
+    const all = createHash('sha256');
+    for (const rel of files) {
+      const one = createHash('sha256');
+      await pipeline(createReadStream(join(this.folder, uploadId, ...rel.split('/'))), one);
+      all.update(`${rel}\0${one.digest('hex')}\n`);
+    }
+    const digest = all.digest('hex');
+    this.digests.set(uploadId, digest);
+    return digest;
   }
 }

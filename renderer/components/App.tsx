@@ -69,7 +69,7 @@ export function App() {
       <StatusBar />
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <div>Drop a CoLM checkpoint to load it</div>
+          <div>Drop a checkpoint (.safetensors, .gguf or a folder) to load it</div>
         </div>
       )}
     </div>

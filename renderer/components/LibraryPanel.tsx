@@ -1,8 +1,19 @@
-// The model library: models loaded before, with what each is (size, chains, parameters at each
-// chain count, CoLM-Air or plain CoLM), to load again with one click or to remove from the list.
+// The model library: models loaded before, with what each is (family, weight type, context length,
+// file kind, size, chains, parameters at each chain count, CoLM-Air or plain CoLM), to load again with one click or to remove from the list.
 import type { LibraryEntry } from '../bridge/types.js';
 import { useLibrary, useModel, useStores } from '../state/store-context.js';
 import { formatBytes, formatCount } from './format.js';
+
+const FILE_KINDS = { folder: 'folder', safetensors: 'safetensors file', gguf: 'GGUF file' } as const;
+
+/** Family, weight type, context length and file kind; entries saved by older versions lack some. */
+export function entryDetails(entry: LibraryEntry): string[] {
+  const details = [entry.modelType];
+  if (entry.weightType) details.push(entry.weightType);
+  if (entry.contextLength) details.push(`context ${entry.contextLength}`);
+  if (entry.fileKind) details.push(FILE_KINDS[entry.fileKind]);
+  return details.filter((d) => d !== '');
+}
 
 function EntryView({ entry, current }: { entry: LibraryEntry; current: boolean }) {
   const { library } = useStores();
@@ -16,6 +27,9 @@ function EntryView({ entry, current }: { entry: LibraryEntry; current: boolean }
         {entry.kvSharing ? 'CoLM-Air' : 'CoLM'} · {entry.chainCount} chain{entry.chainCount === 1 ? '' : 's'} {'{'}
         {entry.chainRatios.join(', ')}
         {'}'} · {formatBytes(entry.bytes)}
+      </div>
+      <div className="library-details" aria-label="Model details">
+        {entryDetails(entry).join(' · ')}
       </div>
       <div className="library-params" aria-label="Parameters per chain count">
         {entry.parameters.map((p, i) => `${i + 1}: ${formatCount(p)}`).join(' · ')}

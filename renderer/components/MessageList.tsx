@@ -41,7 +41,7 @@ export function MessageList() {
           ) : (
             <>
               <h2>No model loaded</h2>
-              <p>Drop a CoLM checkpoint (a .safetensors file or a model folder) anywhere on this window, or use Open.</p>
+              <p>Drop a checkpoint (a .safetensors or .gguf file, or a model folder) anywhere on this window, or use Open.</p>
             </>
           )}
         </div>

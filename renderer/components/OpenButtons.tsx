@@ -27,7 +27,7 @@ export function OpenButtons() {
       <button type="button" className="small-button" aria-label="Open checkpoint folder" onClick={() => folderInput.current?.click()}>
         Open folder…
       </button>
-      <input ref={fileInput} className="hidden-input" type="file" accept=".safetensors" aria-label="Checkpoint file" onChange={(e) => onPicked(e.currentTarget)} />
+      <input ref={fileInput} className="hidden-input" type="file" accept=".safetensors,.gguf" aria-label="Checkpoint file" onChange={(e) => onPicked(e.currentTarget)} />
       <input ref={folderInput} className="hidden-input" type="file" multiple aria-label="Checkpoint folder" onChange={(e) => onPicked(e.currentTarget)} />
     </div>
   );

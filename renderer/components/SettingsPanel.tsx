@@ -1,5 +1,7 @@
 // Settings of the loaded model: chain count (and the chain policy behind Auto), sampling, reply
 // length, the system prompt, and how the engine runs it (context size, threads).
+import type { SamplingDefaults } from '../bridge/types.js';
+import { samplingDefault } from '../state/default-settings.js';
 import { useModel, useSettings, useStores } from '../state/store-context.js';
 import { ChainSelector } from './ChainSelector.js';
 import { EngineSettings } from './EngineSettings.js';
@@ -12,6 +14,11 @@ export function SettingsPanel() {
   const g = useSettings((s) => s.generation);
   const systemPrompt = useSettings((s) => s.systemPrompt);
   const update = settings.getState().update;
+  // An empty field shows what it stands for: "0.6 (model default)", or the app's value.
+  const unset = (field: keyof SamplingDefaults) => {
+    const d = samplingDefault(model, field);
+    return `${d.value} (${d.fromModel ? 'model default' : 'default'})`;
+  };
 
   return (
     <aside className="settings" aria-label="Settings">
@@ -20,11 +27,12 @@ export function SettingsPanel() {
       <PolicyPanel />
       <fieldset>
         <legend>Sampling</legend>
-        <NumberField label="Temperature" value={g.temperature} min={0} max={5} step={0.05} onChange={(v) => update({ temperature: v ?? 0 })} hint="0: always the likeliest token" />
-        <NumberField label="Top-k" value={g.topK} min={0} max={1000} step={1} integer onChange={(v) => update({ topK: v ?? 0 })} hint="0: off" />
-        <NumberField label="Top-p" value={g.topP} min={0} max={1} step={0.01} onChange={(v) => update({ topP: v ?? 1 })} />
+        <NumberField label="Temperature" value={g.temperature} min={0} max={5} step={0.05} allowEmpty placeholder={unset('temperature')} onChange={(v) => update({ temperature: v })} hint="0: always the likeliest token" />
+        <NumberField label="Top-k" value={g.topK} min={0} max={1000} step={1} integer allowEmpty placeholder={unset('topK')} onChange={(v) => update({ topK: v })} hint="0: off" />
+        <NumberField label="Top-p" value={g.topP} min={0} max={1} step={0.01} allowEmpty placeholder={unset('topP')} onChange={(v) => update({ topP: v })} />
         <NumberField label="Min-p" value={g.minP} min={0} max={1} step={0.01} onChange={(v) => update({ minP: v ?? 0 })} />
-        <NumberField label="Repeat penalty" value={g.repeatPenalty} min={0.5} max={3} step={0.05} onChange={(v) => update({ repeatPenalty: v ?? 1 })} />
+        <NumberField label="Repeat penalty" value={g.repeatPenalty} min={0.5} max={3} step={0.05} allowEmpty placeholder={unset('repeatPenalty')} onChange={(v) => update({ repeatPenalty: v })} />
+        <p className="field-hint">Empty sampling fields use the model's own values (its generation_config.json), else the app's.</p>
         <NumberField label="Seed" value={g.seed} min={0} max={4294967295} step={1} integer allowEmpty onChange={(v) => update({ seed: v })} hint="empty: a new seed each reply" />
         <NumberField label="Max tokens" value={g.maxTokens} min={1} max={32768} step={1} integer onChange={(v) => update({ maxTokens: v ?? 256 })} />
       </fieldset>

@@ -1,17 +1,35 @@
 // What a model's settings start as. Kept here (not imported from app/) because the renderer
 // ships no code from the Node side; the server has its own defaults for requests that omit fields.
-import type { GenerationSettings } from '../bridge/types.js';
+import type { GenerationSettings, ModelInfo, SamplingDefaults } from '../bridge/types.js';
 
+/**
+ * temperature, topK, topP and repeatPenalty start unset (null): the model's own values from its
+ * generation_config.json, else APP_SAMPLING, until the user types one.
+ */
 export const DEFAULT_GENERATION: Readonly<GenerationSettings> = {
   chains: 'auto',
-  temperature: 0.7,
-  topK: 40,
-  topP: 0.95,
+  temperature: null,
+  topK: null,
+  topP: null,
   minP: 0.05,
-  repeatPenalty: 1.1,
+  repeatPenalty: null,
   seed: null,
   maxTokens: 512,
 };
+
+/** The app's sampling values for a model that names none (the host's APP_SAMPLING, mirrored). */
+export const APP_SAMPLING: Readonly<Record<keyof SamplingDefaults, number>> = {
+  temperature: 0.7,
+  topK: 40,
+  topP: 0.95,
+  repeatPenalty: 1.1,
+};
+
+/** What an unset field means for `model`: its value, and whether the model or the app gives it. */
+export function samplingDefault(model: ModelInfo | null, field: keyof SamplingDefaults): { value: number; fromModel: boolean } {
+  const own = model?.samplingDefaults?.[field] ?? null;
+  return own === null ? { value: APP_SAMPLING[field], fromModel: false } : { value: own, fromModel: true };
+}
 
 export const DEFAULT_SYSTEM_PROMPT = '';
 

@@ -43,13 +43,26 @@ export function sessionOptions(session: SessionSettings): SessionOptions {
 
 const storageKey = (modelKey: string) => `colm.settings.${modelKey}`;
 
+/** Version 2: sampling fields may be null (the model's own value). */
+const SAVED_VERSION = 2;
+/** What version 1 saved for fields the user never touched: those become unset, so the model's values apply. */
+const VERSION_1_DEFAULTS = { temperature: 0.7, topK: 40, topP: 0.95, repeatPenalty: 1.1 } as const;
+
+function forgetOldDefaults(generation: GenerationSettings): void {
+  for (const field of Object.keys(VERSION_1_DEFAULTS) as Array<keyof typeof VERSION_1_DEFAULTS>) {
+    if (generation[field] === VERSION_1_DEFAULTS[field]) generation[field] = null;
+  }
+}
+
 function readSaved(storage: Storage | null, modelKey: string): Saved | null {
   try {
     const raw = storage?.getItem(storageKey(modelKey));
     if (!raw) return null;
-    const saved = JSON.parse(raw) as Partial<Saved>;
+    const saved = JSON.parse(raw) as Partial<Saved> & { version?: number };
+    const generation = { ...DEFAULT_GENERATION, ...(saved.generation ?? {}) };
+    if (saved.version !== SAVED_VERSION) forgetOldDefaults(generation);
     return {
-      generation: { ...DEFAULT_GENERATION, ...(saved.generation ?? {}) },
+      generation,
       systemPrompt: typeof saved.systemPrompt === 'string' ? saved.systemPrompt : DEFAULT_SYSTEM_PROMPT,
       session: { contextSize: positiveOrNull(saved.session?.contextSize), threads: positiveOrNull(saved.session?.threads) },
     };
@@ -71,7 +84,7 @@ export function createSettingsStore(storage: Storage | null = globalThis.localSt
       const { modelKey, generation, systemPrompt, session } = get();
       if (!modelKey) return;
       try {
-        storage?.setItem(storageKey(modelKey), JSON.stringify({ generation, systemPrompt, session }));
+        storage?.setItem(storageKey(modelKey), JSON.stringify({ version: SAVED_VERSION, generation, systemPrompt, session }));
       } catch {
         /* storage full or disabled: settings still work for this session */
       }

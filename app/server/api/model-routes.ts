@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { LoadEvent } from '../api-types.js';
 import type { AppController, ModelLoadOptions } from '../../host/app-controller.js';
+import { realPathOf } from '../../library/model-library.js';
 import { errorInfo } from '../error-info.js';
 import { HttpError, readJson, requireContentType, sendJson } from '../http-io.js';
 import type { Route } from '../router.js';
@@ -48,6 +49,17 @@ function queryLoadOptions(url: URL): ModelLoadOptions {
   return parseLoadOptions({ contextSize: number('contextSize'), threads: number('threads') });
 }
 
+/** `path` relative to `folder` (either side may be reached through symlinks), or null when outside it. */
+async function pathInside(folder: string, path: string): Promise<string | null> {
+  for (const base of new Set([folder, await realPathOf(folder)])) {
+    for (const target of new Set([path, await realPathOf(path)])) {
+      const inside = relative(base, target);
+      if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return inside;
+    }
+  }
+  return null;
+}
+
 export function modelRoutes({ controller, uploads, library }: ApiDeps): Route[] {
   return [
     {
@@ -74,10 +86,15 @@ export function modelRoutes({ controller, uploads, library }: ApiDeps): Route[] 
           sendJson(res, 200, { received: bytes });
           return;
         }
-        await streamLoad(req, res, controller, await uploads.checkpointPath(uploadId), name, {
+        // The same checkpoint uploaded before: keep one copy, so the library keeps one entry.
+        const twin = await uploads.sameUpload(uploadId);
+        const kept = twin ?? uploadId;
+        if (twin !== null) await uploads.remove(uploadId);
+        await streamLoad(req, res, controller, await uploads.checkpointPath(kept), name, {
           session,
-          onFailure: () => uploads.remove(uploadId), // a file that does not load is of no use to keep
-          hideFolder: uploads.folderOf(uploadId),
+          // A file that does not load is of no use to keep (an earlier twin is left alone).
+          onFailure: () => (twin === null ? uploads.remove(uploadId) : Promise.resolve()),
+          hideFolder: uploads.folderOf(kept),
         });
       },
     },
@@ -91,11 +108,12 @@ export function modelRoutes({ controller, uploads, library }: ApiDeps): Route[] 
         if (!removed) throw new HttpError(404, `no model "${id}" in the library`, 'NotFound');
         // A dropped checkpoint was copied into the upload area by us: forgetting it frees the copy,
         // unless it is the model in use right now.
-        const inUploads = relative(uploads.folder, removed.path);
-        const uploadId = inUploads.split(sep)[0];
-        if (uploadId && !inUploads.startsWith('..') && !isAbsolute(inUploads) && controller.host.currentModel?.path !== removed.path) {
-          await uploads.remove(expectId(uploadId, 'the upload id'));
-        }
+        // Entries hold real paths; the upload folder may sit behind a symlink (macOS /tmp).
+        const inUploads = await pathInside(uploads.folder, removed.path);
+        const uploadId = inUploads?.split(sep)[0];
+        const current = controller.host.currentModel?.path;
+        const inUse = current !== undefined && (await realPathOf(current)) === (await realPathOf(removed.path));
+        if (uploadId && !inUse) await uploads.remove(expectId(uploadId, 'the upload id'));
         sendJson(res, 200, { removed: id });
       },
     },

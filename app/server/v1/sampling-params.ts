@@ -1,6 +1,6 @@
 // The sampling fields OpenAI clients send, plus our extensions (top_k, min_p, repeat_penalty,
-// chains), as the engine's GenerationSettings. Fields left out take the app's defaults, so the
-// API samples as the chat window does.
+// chains), as the engine's GenerationSettings. Fields left out take the model's own values
+// (generation_config.json), else the app's defaults, so the API samples as the chat window does.
 import type { ChainSetting, GenerationSettings, ModelInfo } from '../../host/protocol.js';
 import { DEFAULT_SETTINGS } from '../default-settings.js';
 import { describeValue, given, optionalInteger, optionalNumber } from './fields.js';
@@ -43,7 +43,7 @@ export function parseSampling(body: JsonObject, model: ModelInfo, defaultMaxToke
  * frequency_penalty and presence_penalty (0..2) maps to 1 + p/2, so 0 turns it off and 2 doubles
  * it. Negative penalties (to encourage repetition) have no equivalent and count as 0.
  */
-function parseRepeatPenalty(body: JsonObject): number {
+function parseRepeatPenalty(body: JsonObject): number | null {
   const repeat = optionalNumber(body, 'repeat_penalty', 0.01, 100);
   const frequency = optionalNumber(body, 'frequency_penalty', -2, 2);
   const presence = optionalNumber(body, 'presence_penalty', -2, 2);

@@ -1,11 +1,12 @@
-// Debian's Chromium driven by playwright-core (no browser download): headless, sandbox off for
-// CI containers, a fresh profile each time, nothing fetched from the network.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// The machine's Chromium or Chrome (find-browser.ts: COLM_CHROMIUM first, then the usual places)
+// driven by playwright-core (no browser download): headless, sandbox off for CI containers, a
+// fresh profile each time, nothing fetched from the network.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+import { findBrowser } from './find-browser.js';
 
 export interface Browser {
   context: BrowserContext;
@@ -14,10 +15,10 @@ export interface Browser {
 }
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  const executablePath = findBrowser();
   const profile = mkdtempSync(join(tmpdir(), 'colm-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1280, height: 800 },

