@@ -30,7 +30,15 @@ const enum ValueType {
 export const enum GgmlType {
   F32 = 0,
   F16 = 1,
+  Q4_0 = 2,
+  Q8_0 = 8,
 }
+
+/** The matrix types this writer can produce (norms are always F32, as llama.cpp writes them). */
+export type MatrixType = 'F16' | 'Q8_0' | 'Q4_0';
+
+// llama.cpp's general.file_type for a file whose matrices are all of one type.
+const FILE_TYPE: Record<MatrixType, number> = { F16: 1, Q4_0: 2, Q8_0: 7 };
 
 /** llama_token_type, as llama.cpp reads tokenizer.ggml.token_type. */
 const enum TokenType {
@@ -209,6 +217,63 @@ function toF16(values: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
+/** Bytes of a [rows, cols] matrix in a matrix type (blocks of 32 columns for Q8_0 and Q4_0). */
+function matrixBytes(type: MatrixType, rows: number, cols: number): number {
+  if (type === 'F16') return rows * cols * 2;
+  if (cols % 32 !== 0) throw new Error(`${type} needs rows whose length is a multiple of 32, got ${cols}`);
+  return rows * (cols / 32) * (type === 'Q8_0' ? 34 : 18);
+}
+
+/**
+ * ggml's reference quantizers (quantize_row_q8_0_ref, quantize_row_q4_0_ref): Q8_0 blocks are an F16
+ * scale d = absmax/127 and 32 values round(x/d); Q4_0 blocks are an F16 scale d = max/-8 (max: the
+ * value of largest magnitude, with its sign) and 32 nibbles min(15, trunc(x/d + 8.5)), value j in the
+ * low nibble of byte j and value j+16 in its high nibble.
+ */
+function quantizeRows(type: 'Q8_0' | 'Q4_0', values: Float32Array): Uint8Array {
+  const blocks = values.length / 32;
+  const blockBytes = type === 'Q8_0' ? 34 : 18;
+  const out = new Uint8Array(blocks * blockBytes);
+  const view = new DataView(out.buffer);
+  for (let b = 0; b < blocks; b++) {
+    const x = values.subarray(b * 32, b * 32 + 32);
+    const at = b * blockBytes;
+    let amax = 0;
+    let max = 0;
+    for (const v of x) {
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    if (type === 'Q8_0') {
+      const d = amax / 127;
+      const id = d !== 0 ? 1 / d : 0;
+      view.setUint16(at, float32ToF16Bits(d), true);
+      for (let j = 0; j < 32; j++) view.setInt8(at + 2 + j, roundHalfAway(x[j]! * id));
+    } else {
+      const d = max / -8;
+      const id = d !== 0 ? 1 / d : 0;
+      view.setUint16(at, float32ToF16Bits(d), true);
+      for (let j = 0; j < 16; j++) {
+        const lo = Math.min(15, Math.trunc(x[j]! * id + 8.5));
+        const hi = Math.min(15, Math.trunc(x[j + 16]! * id + 8.5));
+        out[at + 2 + j] = lo | (hi << 4);
+      }
+    }
+  }
+  return out;
+}
+
+/** C's roundf: halves away from zero (Math.round sends -2.5 to -2). */
+function roundHalfAway(v: number): number {
+  return Math.sign(v) * Math.round(Math.abs(v));
+}
+
+function encodeMatrix(type: MatrixType, values: Float32Array): Uint8Array {
+  return type === 'F16' ? toF16(values) : quantizeRows(type, values);
+}
+
 /**
  * Hugging Face Llama applies RoPE to the two halves of each head (rotate-half); llama.cpp's "llama"
  * rotates adjacent pairs. Reordering each head's rows from [first half, second half] to
@@ -276,13 +341,13 @@ function tokenizerMetadata(plan: LoadPlan): Array<[string, GgufValue]> {
   return out;
 }
 
-function hyperparameters(plan: LoadPlan): Array<[string, GgufValue]> {
+function hyperparameters(plan: LoadPlan, matrixType: MatrixType): Array<[string, GgufValue]> {
   const c = plan.config;
   const u32 = (value: number): GgufValue => ({ type: 'u32', value });
   const out: Array<[string, GgufValue]> = [
     ['general.architecture', { type: 'string', value: 'llama' }],
     ['general.name', { type: 'string', value: basename(plan.source).replace(/\.safetensors$/i, '') }],
-    ['general.file_type', u32(1)], // LLAMA_FTYPE_MOSTLY_F16
+    ['general.file_type', u32(FILE_TYPE[matrixType])],
     ['llama.context_length', u32(c.maxPositionEmbeddings ?? 4096)],
     ['llama.embedding_length', u32(c.hiddenSize)],
     ['llama.block_count', u32(c.numHiddenLayers)],
@@ -301,8 +366,12 @@ function hyperparameters(plan: LoadPlan): Array<[string, GgufValue]> {
   return out;
 }
 
-/** Converts a dense (1-chain) Llama-shaped checkpoint to an F16 GGUF that llama.cpp runs as "llama". */
-export async function writeLlamaGguf(checkpointPath: string, ggufPath: string): Promise<void> {
+/**
+ * Converts a dense (1-chain) Llama-shaped checkpoint to a GGUF that llama.cpp runs as "llama": its
+ * matrices in `matrixType` (F16 by default; Q8_0 and Q4_0 quantized as llama.cpp's reference
+ * quantizers do), norms in F32.
+ */
+export async function writeLlamaGguf(checkpointPath: string, ggufPath: string, matrixType: MatrixType = 'F16'): Promise<void> {
   const plan = await readCheckpoint(checkpointPath);
   const c = plan.config;
   if (c.chains.length !== 1) throw new Error(`llama.cpp runs dense models only; ${checkpointPath} has ${c.chains.length} chains`);
@@ -324,11 +393,11 @@ export async function writeLlamaGguf(checkpointPath: string, ggufPath: string): 
       tensors.push({
         name,
         dims: [cols, rows],
-        type: GgmlType.F16,
-        byteLength: rows * cols * 2,
+        type: matrixType === 'F16' ? GgmlType.F16 : matrixType === 'Q8_0' ? GgmlType.Q8_0 : GgmlType.Q4_0,
+        byteLength: matrixBytes(matrixType, rows, cols),
         data: async () => {
           const values = await readFloats(files, src);
-          return toF16(ropeHeads > 0 ? interleaveRopeRows(values, rows, cols, ropeHeads) : values);
+          return encodeMatrix(matrixType, ropeHeads > 0 ? interleaveRopeRows(values, rows, cols, ropeHeads) : values);
         },
       });
     };
@@ -358,7 +427,7 @@ export async function writeLlamaGguf(checkpointPath: string, ggufPath: string): 
     norm('output_norm.weight', find('model.norm'));
     // Tied embeddings: llama.cpp falls back to token_embd when output.weight is absent.
     if (!c.tieWordEmbeddings) matrix('output.weight', find('lm_head'));
-    await writeGguf(ggufPath, [...hyperparameters(plan), ...tokenizerMetadata(plan)], tensors);
+    await writeGguf(ggufPath, [...hyperparameters(plan, matrixType), ...tokenizerMetadata(plan)], tensors);
   } finally {
     await Promise.all(files.map((f) => f.close()));
   }

@@ -1,7 +1,8 @@
-// npm run bench [-- --json] [-- --large] [-- --quick]: the performance benchmark (never a test).
+// npm run bench [-- --json] [-- --large] [-- --quick] [-- --only SECTION]: the performance benchmark (never a test).
 // Sections: kernels (chain vs dense vs OpenBLAS), end to end (decode/prefill of dense models),
 // elastic (a 4-chain CoLM-Air model at each k, chain-1 prefill, switch cost), the roofline
-// (decode GB/s against the triad bandwidth measured in the same run), and training throughput
+// (decode GB/s against the triad bandwidth measured in the same run), GGUF (load time against
+// safetensors, decode against llama.cpp on the same file, bench/gguf-bench.ts), and training throughput
 // (the native trainer against the same model in PyTorch on the CPU, bench/train-throughput.ts).
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -12,6 +13,7 @@ import { loadAddon } from '../app/engine/native.js';
 import { setKernelVariant } from '../app/engine/system.js';
 import { existsSync } from 'node:fs';
 
+import { ggufBench } from './gguf-bench.js';
 import { compareWithLlamaCpp, formatTable } from './llama-cpp/compare.js';
 import { measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
 import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
@@ -136,6 +138,29 @@ async function llamaCpp(): Promise<void> {
   log(formatTable(rows));
 }
 
+// GGUF: load time against safetensors for the same weights, and decode of the GGUF in our engine
+// against llama.cpp on the same file (F16 kept; Q8_0 kept; Q4_0 re-quantized to Q8_0 by our loader).
+async function gguf(): Promise<void> {
+  const withLlamaCpp = existsSync(resolve('bench/llama-cpp/node_modules/node-llama-cpp'));
+  const r = await ggufBench(
+    DENSE_130M,
+    ['F16', 'Q8_0', 'Q4_0'],
+    { threads: [1, 2], decodeTokens: quick ? 16 : 64, promptTokens: 128, rounds: 3, llamaCpp: withLlamaCpp },
+    log,
+  );
+  report.gguf = r;
+  table(
+    `GGUF load time against safetensors (${DENSE_130M.name}; best of 3, pages warm)`,
+    ['file', 'file type', 'ran as', 'load ms', 'first load ms'],
+    r.load.map((x) => [x.file, x.fileType, x.ranAs, x.loadMs, x.firstLoadMs]),
+  );
+  table(
+    `GGUF decode: ours on the GGUF against llama.cpp on the same file (${DENSE_130M.name})${withLlamaCpp ? '' : ' (llama.cpp not installed: npm ci --prefix bench/llama-cpp)'}`,
+    ['file type', 'threads', 'ours ran as', 'ours tok/s', 'llama.cpp tok/s (file type)', 'ratio', 'load avg'],
+    r.decode.map((x) => [x.fileType, x.threads, x.oursRanAs, x.oursDecode, x.llamaCppDecode ?? '-', x.ratio === null ? '-' : `${x.ratio.toFixed(2)}x`, x.loadAverage]),
+  );
+}
+
 async function elastic(): Promise<void> {
   const path = await syntheticModel(AIR4_500M, 'BF16', log);
   const model = await loadModel(path);
@@ -180,9 +205,15 @@ const threads = Math.min(2, cpus().length);
 const system = loadAddon().systemInfo();
 report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernels: system.kernels, available: system.kernelsAvailable };
 log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; kernels ${system.kernels} (available: ${system.kernelsAvailable?.join(', ')})`);
-const { triad } = kernels(threads);
-await endToEnd(triad);
-await llamaCpp();
-await elastic();
-report.training = await trainThroughput({ steps: quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) }, log);
+// --only SECTION (kernels, end-to-end, llama-cpp, gguf, elastic, training) runs one section.
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
+const runs = (section: string) => only === undefined || only === section;
+let triad = 0;
+if (runs('kernels') || runs('end-to-end')) triad = kernels(threads).triad;
+if (runs('end-to-end')) await endToEnd(triad);
+if (runs('llama-cpp')) await llamaCpp();
+if (runs('gguf')) await gguf();
+if (runs('elastic')) await elastic();
+if (runs('training')) report.training = await trainThroughput({ steps: quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) }, log);
 if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -44,7 +44,7 @@ async function ggufFor(checkpoint: string, log: (s: string) => void): Promise<st
   return gguf;
 }
 
-async function llamaCppInChild(gguf: string, opts: SpeedOptions): Promise<LlamaCppSpeed> {
+export async function llamaCppInChild(gguf: string, opts: SpeedOptions): Promise<LlamaCppSpeed> {
   const run = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
   const args = [run, gguf, '--json', '--threads', `${opts.threads}`, '--prompt-tokens', `${opts.promptTokens}`];
   args.push('--decode-tokens', `${opts.decodeTokens}`, '--rounds', `${opts.rounds}`);
