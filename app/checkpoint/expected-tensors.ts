@@ -8,6 +8,12 @@ export interface DenseSpec {
   kind: 'dense';
   name: string;
   shape: number[];
+  /**
+   * The embedding and LM head of a GGUF (expectedTensors' `q8Embeddings`): float `name`, or a Q8_0
+   * pair `X.qweight` (I8, `shape`) + `X.qscale` (F16 or F32, [V, ceil(D / 32)]) with X = name less
+   * `.weight` (a GGUF's own Q8_0 kept, docs/FORMAT-Q8.md). Never set for safetensors checkpoints.
+   */
+  q8Allowed?: boolean;
 }
 
 /**
@@ -35,14 +41,21 @@ export interface IgnoredSpec {
 
 export type TensorSpec = DenseSpec | ChainLinearSpec | IgnoredSpec;
 
-export function expectedTensors(config: ColmConfig, widths: ChainWidths): TensorSpec[] {
+export interface ExpectedTensorsOptions {
+  /** Let the embedding and LM head be Q8_0 pairs (plans the GGUF reader builds, and only those). */
+  q8Embeddings?: boolean;
+}
+
+export function expectedTensors(config: ColmConfig, widths: ChainWidths, options: ExpectedTensorsOptions = {}): TensorSpec[] {
   const D = config.hiddenSize;
   const V = config.vocabSize;
   const headWidths = widths.heads.map((h) => h * config.headDim);
   const cumHeadWidths = widths.cumHeads.map((h) => h * config.headDim);
   const kvWidth = config.numKeyValueHeads * config.headDim;
-  const specs: TensorSpec[] = [{ kind: 'dense', name: 'model.embed_tokens.weight', shape: [V, D] }];
-  // Quantization touches the chain linears only: embedding, norms, LM head and Air's K/V stay float.
+  const q8 = options.q8Embeddings === true ? { q8Allowed: true } : {};
+  const specs: TensorSpec[] = [{ kind: 'dense', name: 'model.embed_tokens.weight', shape: [V, D], ...q8 }];
+  // Quantization touches the chain linears only: embedding, norms, LM head and Air's K/V stay float
+  // (but a GGUF's Q8_0 embedding and LM head may stay Q8_0: q8Embeddings).
   const storage = config.quantization === null ? 'float' : config.quantization.format;
   const linear = (base: string, outWidths: number[], cumIn: number[], bias: boolean): void => {
     specs.push({ kind: 'chain-linear', base, outWidths, cumIn, storage, bias });
@@ -73,6 +86,6 @@ export function expectedTensors(config: ColmConfig, widths: ChainWidths): Tensor
     linear(`${layer}.mlp.down_proj`, widths.hidden, widths.cumFfn, config.mlpBias);
   }
   specs.push({ kind: 'dense', name: 'model.norm.weight', shape: [D] });
-  specs.push(config.tieWordEmbeddings ? { kind: 'ignored', name: 'lm_head.weight' } : { kind: 'dense', name: 'lm_head.weight', shape: [V, D] });
+  specs.push(config.tieWordEmbeddings ? { kind: 'ignored', name: 'lm_head.weight' } : { kind: 'dense', name: 'lm_head.weight', shape: [V, D], ...q8 });
   return specs;
 }

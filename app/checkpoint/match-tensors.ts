@@ -167,8 +167,19 @@ class TensorMatcher {
     spec.outWidths.forEach((rows, i) => this.take(`${spec.base}.chains.${i}.weight`, [rows, spec.cumIn[i + 1] ?? 0]));
   }
 
+  /** The embedding or LM head of a GGUF plan: float, or a Q8_0 pair when that is what was found. */
+  private denseOrQuantized(name: string, shape: number[]): void {
+    const base = name.replace(/\.weight$/, '');
+    const pair = this.firstStored([`${base}.qweight`, `${base}.qscale`]);
+    if (!pair) return this.take(name, shape);
+    const float = this.remaining.get(name);
+    if (float) throw new CheckpointError(float.path, `is also stored as ${base}.qweight and .qscale; keep one form`, { tensor: name });
+    this.takeQuantized(base, shape[0] ?? 0, shape[1] ?? 0);
+  }
+
   match(spec: TensorSpec): void {
-    if (spec.kind === 'dense') this.take(spec.name, spec.shape);
+    if (spec.kind === 'dense' && spec.q8Allowed === true) this.denseOrQuantized(spec.name, spec.shape);
+    else if (spec.kind === 'dense') this.take(spec.name, spec.shape);
     else if (spec.kind === 'ignored') this.remaining.delete(spec.name);
     else this.chainLinear(spec);
   }

@@ -67,7 +67,8 @@ export async function readCheckpoint(path: string, opts: CheckpointReadOptions =
   const { parts, inMemory } = await readParts(source, opts);
   opts.signal?.throwIfAborted();
   const widths = chainWidths(parts.config);
-  const specs = expectedTensors(parts.config, widths);
+  // Only a GGUF's plan may keep its Q8_0 embedding and LM head as Q8_0 (docs/FORMAT-Q8.md).
+  const specs = expectedTensors(parts.config, widths, { q8Embeddings: inMemory !== null });
   const tensors = matchTensors(specs, parts.tensors, parts.weightsFile, parts.config.chains.length);
   // A GGUF's converted tensors are handed to the engine as bytes (file and offset unused).
   if (inMemory !== null) {

@@ -91,6 +91,16 @@ class Binder {
     return w;
   }
 
+  // The embedding or the LM head, (V, D): float `base.weight`, or Q8_0 `base.qweight` + `base.qscale`
+  // when the plan holds that pair (a GGUF's own Q8_0 tensors, kept as they are; see
+  // docs/FORMAT-Q8.md: the safetensors reader never hands these over as Q8_0). Both forms: refused.
+  WeightView float_or_quantized(const std::string& base, int64_t rows, int64_t cols) {
+    if (!has(base + ".qweight") && !has(base + ".qscale")) return matrix(base + ".weight", rows, cols);
+    if (has(base + ".weight"))
+      throw Error("tensor \"" + base + ".weight\" is also stored as .qweight and .qscale; keep one form");
+    return quantized(base, rows, cols);
+  }
+
   // A chain linear of a q8_0 checkpoint: per chain X.chains.{i}.qweight/.qscale, or, only
   // when n = 1, X.qweight/.qscale of the whole matrix.
   ChainLinear quantized_chain_linear(const std::string& prefix, const std::vector<int32_t>& out_cum,
@@ -207,7 +217,7 @@ class Binder {
     return *it->second;
   }
 
-  // Embeddings, norms, the LM head, Air's K/V and float chain linears are read as floats.
+  // Norms, Air's K/V, float chain linears and a float embedding or LM head are read as floats.
   void require_float(const TensorSpec& t) const {
     if (!dtype_is_float(t.dtype))
       fail(t, std::string("dtype ") + dtype_name(t.dtype) + " but this tensor must be F32, F16 or BF16");
@@ -322,12 +332,16 @@ std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progr
     throw Error("config: slidingWindowLayers must have one entry per layer");
 
   Binder bind(spec, m, progress, cancel);
-  m.embed = bind.matrix("model.embed_tokens.weight", c.vocab_size, D);
+  // Float, or Q8_0 when the plan holds the pair (a GGUF's Q8_0 token_embd / output).
+  m.embed = bind.float_or_quantized("model.embed_tokens", c.vocab_size, D);
   if (c.tie_word_embeddings) {
-    m.lm_head = m.embed;
-    bind.ignore("lm_head.weight");  // FORMAT.md: a stored copy is ignored when tied
+    m.lm_head = m.embed;  // Q8_0 too when the embedding is
+    // FORMAT.md: a stored copy is ignored when tied
+    bind.ignore("lm_head.weight");
+    bind.ignore("lm_head.qweight");
+    bind.ignore("lm_head.qscale");
   } else {
-    m.lm_head = bind.matrix("lm_head.weight", c.vocab_size, D);
+    m.lm_head = bind.float_or_quantized("lm_head", c.vocab_size, D);
   }
   m.final_norm = bind.vector("model.norm.weight", D);
 

@@ -259,9 +259,13 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     hidden_chains_ = k;
   };
 
-  // Embedding prefix: sub-model k reads the first d_k columns of the token's row.
+  // Embedding prefix: sub-model k reads the first d_k columns of the token's row (widened, or
+  // dequantized as q * scale when the embedding is Q8_0: its blocks start at column 0, so the
+  // prefix keeps its scales).
+  WeightView embed_prefix = m.embed;
+  embed_prefix.cols = dk;
   for (int32_t t = 0; t < T; ++t) {
-    widen_to_f32(m.embed.row_ptr(tokens[t]), m.embed.dtype, s.x.data() + size_t(t) * D, dk);
+    widen_row(embed_prefix, tokens[t], s.x.data() + size_t(t) * D);
     rope_angles(m.rope_inv_freq, pos0 + t, s.cos_t.data() + size_t(t) * half,
                 s.sin_t.data() + size_t(t) * half);
   }
@@ -376,7 +380,7 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   for (int32_t t = first; t < T; ++t)
     chain_rmsnorm(s.x.data() + size_t(t) * D, m.final_norm.data(), l.cum_hidden, k, c.rms_norm_eps,
                   s.a.data() + size_t(t - first) * D);
-  WeightView head = m.lm_head;
+  WeightView head = m.lm_head;  // float or Q8_0: the matmul kernels take either
   head.cols = dk;
   matmul(head, s.a.data(), D, logits_out, c.vocab_size, rows, pool);
 }

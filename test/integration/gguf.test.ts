@@ -72,7 +72,12 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (name) => {
     const converted = join(dir, `${name}.safetensors`);
     const conv = run('convert', gguf, '--out', converted);
     expect(conv.code, conv.stderr).toBe(0);
-    expect(logits(converted, c).rows).toEqual(fromGguf.rows); // the very same tensors
+    // The same values: a GGUF's Q8_0 embedding and LM head (Q4_0/Q5_0 widened) stay Q8_0 on load
+    // but are written as F32 by convert (FORMAT-Q8.md keeps them float), so the LM head's sums
+    // round differently (per block, then scaled) by a few float32 ulps; elsewhere the very same tensors.
+    const rows = logits(converted, c).rows;
+    if (['Q8_0', 'Q4_0', 'Q5_0'].includes(c.type)) expect(maxError(rows, fromGguf.rows, 0)).toBeLessThanOrEqual(1e-5);
+    else expect(rows).toEqual(fromGguf.rows);
 
     let bf16 = '-';
     if (BLOCK(c.type)) {

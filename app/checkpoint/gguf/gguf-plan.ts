@@ -6,7 +6,12 @@
 //   - a chain linear in Q4_0 or Q5_0 is widened to q8_0 exactly (the same values, 8-bit storage);
 //   - a chain linear in another block type is dequantized exactly and re-quantized to q8_0
 //     (docs/FORMAT-Q8.md), or stored as BF16 with dequantizeTo 'bf16';
-//   - the embedding, LM head, norms and biases of a block type become F32 (FORMAT-Q8.md keeps them float).
+//   - the embedding and LM head (token_embd, output) in Q8_0 are kept as Q8_0 .qweight/.qscale
+//     pairs, split exactly, and in Q4_0/Q5_0 widened exactly to them (with dequantizeTo q8_0): the
+//     engine takes a Q8_0 embedding and LM head per tensor (docs/FORMAT-Q8.md, "Per-tensor storage
+//     inside the engine"), and a 4-byte F32 LM head would dominate the bytes a small model streams
+//     per token. Other block types' embedding and LM head become F32 (exact), as before;
+//   - norms and biases of a block type become F32.
 // What was converted is said in one line (onNotice, stderr by default).
 
 import { open, type FileHandle } from 'node:fs/promises';
@@ -34,7 +39,15 @@ export interface GgufReadOptions {
   dequantizeTo?: DequantizeTarget;
   /** Gets the one line that says what was converted; without it the line goes to stderr. */
   onNotice?: (line: string) => void;
+  /**
+   * Dequantize a Q8_0/Q4_0/Q5_0 embedding and LM head to F32 instead of keeping them as Q8_0 pairs
+   * (colm convert: a safetensors checkpoint keeps them float, docs/FORMAT-Q8.md). Same values.
+   */
+  floatEmbeddings?: boolean;
 }
+
+/** The tensors a GGUF may hand over as Q8_0 pairs besides the chain linears. */
+export const Q8_DENSE_NAMES: ReadonlySet<string> = new Set(['model.embed_tokens.weight', 'lm_head.weight']);
 
 export const GGUF_PACKAGING: Packaging = 'gguf';
 
@@ -149,6 +162,7 @@ class TensorConverter {
     private readonly handle: FileHandle,
     private readonly config: ColmConfig,
     private readonly target: DequantizeTarget,
+    private readonly q8Embeddings: boolean,
   ) {}
 
   private keep(name: string, info: GgufTensorInfo): void {
@@ -185,14 +199,16 @@ class TensorConverter {
       return this.inMemory(mapped.name, info.type, info.shape, this.unpermute(t, bytes, bytes.length / rows));
     }
     const bytes = await readBytes(this.handle, info, this.file);
-    if (mapped.chainLinear && info.type === 'Q8_0') {
+    // The embedding / LM head as Q8_0 pairs where that is exact (never permuted).
+    const q8Dense = this.q8Embeddings && Q8_DENSE_NAMES.has(mapped.name);
+    if ((mapped.chainLinear || q8Dense) && info.type === 'Q8_0') {
       const parts = splitQ8_0(bytes, rows, cols);
       const base = mapped.name.replace(/\.weight$/, '');
       this.inMemory(`${base}.qweight`, 'I8', info.shape, this.unpermute(t, parts.qweight, cols));
       this.inMemory(`${base}.qscale`, 'F16', [rows, cols / Q8_BLOCK], this.unpermute(t, parts.qscale, (cols / Q8_BLOCK) * 2));
       return;
     }
-    if (mapped.chainLinear && this.target === 'q8_0' && (info.type === 'Q4_0' || info.type === 'Q5_0')) {
+    if ((mapped.chainLinear || q8Dense) && this.target === 'q8_0' && (info.type === 'Q4_0' || info.type === 'Q5_0')) {
       const parts = widenToQ8(info.type, bytes, rows, cols);
       this.log.add(mapped.group, `${info.type} -> Q8_0 (exact: the same values, 8-bit storage with F32 scales)`);
       const base = mapped.name.replace(/\.weight$/, '');
@@ -232,7 +248,7 @@ export interface GgufWeights {
 export async function ggufWeights(description: GgufDescription, options: GgufReadOptions = {}): Promise<GgufWeights> {
   const file = description.gguf.path;
   const handle = await open(file, 'r');
-  const converter = new TensorConverter(file, handle, description.config, options.dequantizeTo ?? 'q8_0');
+  const converter = new TensorConverter(file, handle, description.config, options.dequantizeTo ?? 'q8_0', options.floatEmbeddings !== true);
   try {
     for (const t of description.tensors) {
       options.signal?.throwIfAborted();

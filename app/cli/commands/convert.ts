@@ -52,7 +52,9 @@ export async function convertCommand(args: ConvertArgs, out: NodeJS.WritableStre
   if (args.out === undefined) throw new UsageError(`colm convert needs --out\n${CONVERT_USAGE}`);
   if (!args.out.toLowerCase().endsWith('.safetensors')) throw new UsageError(`--out must name a *.safetensors file, got "${args.out}"`);
   const dequantizeTo = dequantizeOption(args.dequantize);
-  const plan = await readCheckpoint(args.positionals[0]!, { signal, dequantizeTo, onNotice: (line) => err.write(`colm: ${line}\n`) });
+  // floatEmbeddings: the safetensors file keeps the embedding and LM head float (docs/FORMAT-Q8.md);
+  // dequantized from a GGUF's Q8_0 they are the very values the engine would run.
+  const plan = await readCheckpoint(args.positionals[0]!, { signal, dequantizeTo, floatEmbeddings: true, onNotice: (line) => err.write(`colm: ${line}\n`) });
   const outPath = resolve(args.out);
   if (outPath === plan.source || plan.files.includes(outPath)) {
     throw new UsageError(`--out ${JSON.stringify(args.out)} is the checkpoint being converted; write it elsewhere`);

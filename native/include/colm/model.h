@@ -131,6 +131,9 @@ class MappedFile;
 struct Model {
   ModelConfig config;
   ChainLayout layout;
+  // Float (F32/F16/BF16) as stored, or Q8_0 when the plan holds `.qweight` + `.qscale` for it (a
+  // GGUF's own Q8_0 token_embd / output are kept; docs/FORMAT-Q8.md): rows are read with
+  // widen_row, products go through the matmul kernels, which take either.
   WeightView embed;    // (V, D)
   WeightView lm_head;  // (V, D): the embedding table when tied
   std::vector<float> final_norm;  // (D)
@@ -151,7 +154,9 @@ using ProgressFn = std::function<void(double)>;
 // Storage is decided per chain linear by the tensors the spec holds: `.weight` (whole or per
 // chain, float) or `.qweight` + `.qscale` (Q8_0: whole when n = 1, else per chain), so a plan may
 // mix float and Q8_0 linears (a GGUF file does). A checkpoint whose config has colm_quantization
-// must store every chain linear as Q8_0 (docs/FORMAT-Q8.md), as before.
+// must store every chain linear as Q8_0 (docs/FORMAT-Q8.md), as before. The embedding and the LM
+// head are float `.weight`, or Q8_0 `.qweight` + `.qscale` when the plan gives them so (a GGUF's
+// own Q8_0 embedding / LM head are kept; the safetensors reader keeps them float, FORMAT-Q8.md).
 std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progress,
                                   const std::atomic<bool>* cancel);
 

@@ -59,6 +59,13 @@ describe('q8_0 parts', () => {
     }
     const parts = splitQ8_0(bytes, rows, cols);
     expect(Array.from(dequantizeQ8(parts, rows * cols))).toEqual(Array.from(dequantize('Q8_0', bytes, rows * cols)));
+    // The same from bytes that start at an odd offset of their buffer (the word-wise copy's slow path).
+    const odd = new Uint8Array(bytes.length + 1);
+    odd.set(bytes, 1);
+    const shifted = splitQ8_0(odd.subarray(1), rows, cols);
+    expect(Array.from(shifted.qweight)).toEqual(Array.from(parts.qweight));
+    expect(Array.from(shifted.qscale)).toEqual(Array.from(parts.qscale));
+    for (let k = 0; k < rows * 2; k++) expect([parts.qscale[2 * k], parts.qscale[2 * k + 1]]).toEqual([bytes[k * 34], bytes[k * 34 + 1]]);
   });
 
   it('re-quantization follows FORMAT-Q8.md: error at most half a step, all-zero blocks stay zero', () => {

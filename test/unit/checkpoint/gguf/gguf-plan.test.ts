@@ -23,7 +23,7 @@ async function ggufPlan(path: string, options: { onNotice: (line: string) => voi
   const description = await describeGguf(path, options);
   const weights = await ggufWeights(description, options);
   const widths = chainWidths(description.config);
-  const tensors = matchTensors(expectedTensors(description.config, widths), weights.located, path, 1);
+  const tensors = matchTensors(expectedTensors(description.config, widths, { q8Embeddings: true }), weights.located, path, 1);
   for (const t of tensors) {
     const data = weights.data.get(t.name);
     if (data) t.data = data;
