@@ -12,6 +12,7 @@ import {
 } from '../checkpoint/chat-template.js';
 import { TextTokenizer } from '../checkpoint/tokenizer.js';
 import type { ChainWidths, ColmConfig, LoadPlan, TensorDType } from '../checkpoint/types.js';
+import { planContext, type ContextPlan } from './context-plan.js';
 import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
@@ -112,10 +113,19 @@ export class Model {
     return this.native.info();
   }
 
+  /**
+   * The context a session gets and its KV cache bytes: `requested` (refused above
+   * max_position_embeddings), else what the model allows and free memory holds (context-plan.ts).
+   */
+  contextPlan(requested?: number): ContextPlan {
+    return planContext(this.config, this.info().mappedBytes, requested);
+  }
+
+  /** A session of `contextSize` positions (not checked against the model's limit), else the default. */
   createSession(options: SessionOptions = {}): Session {
     const addon = loadAddon();
     const native = new addon.Session(this.native, {
-      contextSize: options.contextSize ?? Math.min(this.config.maxPositionEmbeddings ?? 4096, 4096),
+      contextSize: options.contextSize ?? this.contextPlan().context,
       threads: options.threads ?? 0,
       captureHidden: options.captureHidden ?? false,
     });

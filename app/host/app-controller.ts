@@ -21,6 +21,8 @@ export interface AppControllerOptions {
   onLoaded?(model: ModelInfo): void;
   /** The chain policy ('auto' chains); its view joins the state, and its changes are pushed. */
   policy?: PolicyDriver;
+  /** The context of loads that name none (colm serve --context N); absent: each model's default. */
+  contextSize?: number;
 }
 
 export class AppController {
@@ -94,6 +96,7 @@ export class AppController {
     try {
       const model = await this.host.loadModel(path, {
         ...options,
+        contextSize: options.contextSize ?? this.options.contextSize,
         onProgress: (progress) => {
           this.setLoading({ name, progress });
           onProgress?.(progress);

@@ -67,8 +67,16 @@ export class EngineService {
         signal: abort.signal,
         onProgress: (p) => options.onProgress?.({ stage: p.stage, fraction: p.fraction }),
       });
+      // A chosen context above max_position_embeddings is refused, as colm --context N is.
+      let contextSize;
+      try {
+        contextSize = model.contextPlan(options.contextSize).context;
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
       await this.stopRunning();
-      const session = model.createSession({ contextSize: options.contextSize, threads: options.threads });
+      const session = model.createSession({ contextSize, threads: options.threads });
       const info = { ...describeModel(model, session.contextSize, session.threads), weightType: await weightTypeOfFile(model.plan) };
       this.disposeLoaded();
       this.loaded = { model, session, info };

@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 
 import type { Model } from '../engine/model.js';
+import { kvCacheBytes } from '../engine/context-plan.js';
 import type { ModelInfo } from './protocol.js';
 import { weightTypeOf } from './weight-type.js';
 
@@ -9,6 +10,7 @@ export function describeModel(model: Model, contextSize: number, threads: number
   const c = model.config;
   const w = model.widths;
   const native = model.info();
+  const plan = model.contextPlan();
   return {
     path: model.path,
     name: basename(model.path),
@@ -27,6 +29,9 @@ export function describeModel(model: Model, contextSize: number, threads: number
     contextLength: c.maxPositionEmbeddings,
     mappedBytes: native.mappedBytes,
     kernels: native.kernels,
+    defaultContextSize: plan.context,
+    kvCache: { ...plan.shape },
+    kvCacheBytes: kvCacheBytes(plan.shape, contextSize),
     subModels: c.chains.map((_, i) => ({
       chains: i + 1,
       width: w.cumHidden[i + 1] ?? 0,

@@ -67,6 +67,23 @@ export interface ModelInfo {
   mappedBytes: number;
   kernels: string;
   subModels: SubModelInfo[];
+  /** The context a session gets when none is chosen: what the model allows and free memory holds (app/engine/context-plan.ts). */
+  defaultContextSize: number;
+  /** What sizes the KV cache, so the UI can price a context before it is chosen. */
+  kvCache: KvCacheInfo;
+  /** Bytes of the loaded session's KV cache. */
+  kvCacheBytes: number;
+}
+
+/**
+ * A KV cache's shape (app/engine/context-plan.ts, KvCacheShape): a context of N positions costs
+ * rowBytes x (fullLayers x N + windowedLayers x min(N, window + 256)) bytes.
+ */
+export interface KvCacheInfo {
+  fullLayers: number;
+  windowedLayers: number;
+  window: number | null;
+  rowBytes: number;
 }
 
 /** A model's own sampling values (generation_config.json); null where it has none. */

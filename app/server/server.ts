@@ -30,6 +30,8 @@ export interface ServerOptions {
   openAi?: OpenAiApiOptions;
   /** The chain policy ('auto' chains); absent: one that reads no probes (every chain). */
   policy?: PolicyDriver;
+  /** The context of loads that name none (colm serve --context N); absent: each model's default. */
+  contextSize?: number;
 }
 
 export interface RunningServer {
@@ -70,6 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // The library is a convenience: a failed write must not fail the load that prompted it.
     onLoaded: (model) => void library.record(model).catch(() => undefined),
     policy,
+    contextSize: options.contextSize,
   });
   const routes: Route[] = routeTable(
     {

@@ -1,8 +1,11 @@
 // How the engine runs the model: its context size and worker threads. Both size the session the
 // model is loaded with, so a change takes effect when the model is loaded again; "Apply" does that
-// (the weights are memory-mapped, so a reload is quick).
+// (the weights are memory-mapped, so a reload is quick). The memory a context's KV cache takes is
+// shown as it is typed, before Apply.
 import type { ModelInfo } from '../bridge/types.js';
+import { kvCacheBytes } from '../state/context-cost.js';
 import { useModel, useSettings, useStores } from '../state/store-context.js';
+import { formatBytes } from './format.js';
 import { NumberField } from './NumberField.js';
 
 export function EngineSettings({ model }: { model: ModelInfo | null }) {
@@ -10,6 +13,8 @@ export function EngineSettings({ model }: { model: ModelInfo | null }) {
   const session = useSettings((s) => s.session);
   const loading = useModel((s) => s.loading !== null);
   const update = settings.getState().updateSession;
+  // The context a load would get: the one chosen, else the model's default for this machine.
+  const context = model ? (session.contextSize ?? model.defaultContextSize) : null;
   const differs = model !== null && ((session.contextSize !== null && session.contextSize !== model.contextSize) || (session.threads !== null && session.threads !== model.threads));
 
   return (
@@ -19,14 +24,20 @@ export function EngineSettings({ model }: { model: ModelInfo | null }) {
         label="Context size"
         value={session.contextSize}
         min={16}
-        max={1048576}
+        max={model?.contextLength ?? 1048576}
         step={256}
         integer
         allowEmpty
-        placeholder="model default"
+        placeholder={model ? `model default (${model.defaultContextSize})` : 'model default'}
         onChange={(v) => update({ contextSize: v })}
         hint={model ? `now ${model.contextSize} tokens` : 'tokens the model can see'}
       />
+      {model && context !== null && (
+        <p className="field-hint" aria-label="Context memory">
+          {`${context} tokens · ${formatBytes(kvCacheBytes(model.kvCache, context))} KV cache`}
+          {model.contextLength !== null && ` (the model allows ${model.contextLength})`}
+        </p>
+      )}
       <NumberField
         label="Threads"
         value={session.threads}

@@ -78,6 +78,46 @@ describe('colm info and colm run', () => {
   });
 });
 
+describe('colm --context N', () => {
+  const air = goldens.find((g) => g.name === 'air4_f32')!; // max_position_embeddings 256
+
+  test('info shows the default context and its KV cache; --context N prices N', () => {
+    let r = run('info', air.model);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/context\s+256 tokens \(default\) · [\d.]+ MiB KV cache \(float32\); the model allows 256/);
+    r = run('info', air.model, '--json', '--context', '100');
+    expect(r.code, r.stderr).toBe(0);
+    // 3 layers x 2 KV heads x 8 x float32, K and V: 384 bytes a position.
+    expect(JSON.parse(r.stdout).context).toEqual({ size: 100, default: false, limit: 256, kvCacheBytes: 100 * 384 });
+  });
+
+  test('run, chat and logits take a context up to the model limit', () => {
+    expect(run('run', air.model, 'the cat', '--context', '64', '--max-tokens', '4').code).toBe(0);
+    expect(runWithInput('hi\n/quit\n', 'chat', air.model, '--context', '256', '--max-tokens', '2').code).toBe(0);
+    const a = run('logits', air.model, '--tokens', '1,2,3', '--chains', '2');
+    const b = run('logits', air.model, '--tokens', '1,2,3', '--chains', '2', '--context', '200');
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  const cases: Array<[string, string[], number, RegExp]> = [
+    ['not a number', ['run', air.model, 'x', '--context', 'lots'], 2, /--context must be an integer, got "lots"/],
+    ['zero', ['chat', air.model, '--context', '0'], 2, /--context must be between 1 and 16777216, got 0/],
+    ['above max_position_embeddings (run)', ['run', air.model, 'x', '--context', '257'], 1, /--context: a context of 257 positions is above this model's limit of 256 \(max_position_embeddings\)/],
+    ['above max_position_embeddings (chat)', ['chat', air.model, '--context', '4096'], 1, /limit of 256 \(max_position_embeddings\)/],
+    ['above max_position_embeddings (logits)', ['logits', air.model, '--tokens', '1,2', '--chains', '1', '--context', '1000'], 1, /limit of 256/],
+    ['above max_position_embeddings (info)', ['info', air.model, '--context', '1000'], 1, /limit of 256/],
+    ['too small for the prompt (run)', ['run', air.model, 'the cat sat on the mat', '--context', '4'], 1, /the prompt is \d+ tokens but the context holds 4 positions: pass a larger --context N \(this model allows up to 256\)/],
+    ['too small for the tokens (logits)', ['logits', air.model, '--tokens', '1,2,3', '--chains', '1', '--context', '2'], 1, /--context 2 is shorter than the 3 tokens given/],
+  ];
+  test.each(cases)('%s', (_what, args, code, message) => {
+    const r = run(...args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('colm chat', () => {
   test('piped turns are all answered, /chains switches, /quit ends', () => {
     const air = goldens.find((g) => g.name === 'air4_f32')!;

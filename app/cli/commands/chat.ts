@@ -5,17 +5,26 @@ import { createInterface } from 'node:readline';
 import type { ChatMessage } from '../../checkpoint/chat-template.js';
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
+import { cliContextPlan } from '../context.js';
 
 export interface ChatRequest {
   modelPath: string;
   chains?: number;
   threads?: number;
+  context?: number; // --context N; absent: the model's default (context-plan.ts)
   generate: GenerateOptions;
 }
 
 export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream, out: NodeJS.WritableStream): Promise<void> {
   const model = await loadModel(req.modelPath);
-  const session = model.createSession({ threads: req.threads });
+  let contextSize;
+  try {
+    contextSize = cliContextPlan(model, req.context).context;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  const session = model.createSession({ contextSize, threads: req.threads });
   const rl = createInterface({ input, output: out, terminal: (input as { isTTY?: boolean }).isTTY === true });
   const messages: ChatMessage[] = [];
   const chains = req.chains ?? model.chainCount;

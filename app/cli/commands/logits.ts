@@ -5,6 +5,7 @@
 // the cache from chain 1 alone), which yields the logits of position P-1; positions P..T-1 are
 // then decoded one at a time. Rows are printed for positions max(P-1, 0)..T-1.
 import { loadModel } from '../../engine/model.js';
+import { cliContextPlan } from '../context.js';
 import { UsageError } from '../usage.js';
 
 export interface LogitsRequest {
@@ -14,6 +15,7 @@ export interface LogitsRequest {
   chains?: number;
   schedule?: number[];
   threads?: number;
+  context?: number; // --context N; absent: exactly the tokens given
 }
 
 /** Shortest decimal text that reads back as the same float32 (9 significant digits suffice). */
@@ -34,7 +36,15 @@ export async function logitsCommand(req: LogitsRequest, out: NodeJS.WritableStre
     throw new UsageError(`--schedule needs ${rows} values (one per printed row: positions ${Math.max(P - 1, 0)}..${T - 1}), got ${schedule.length}`);
   }
   const model = await loadModel(req.modelPath);
-  const session = model.createSession({ contextSize: T, threads: req.threads });
+  let contextSize = T;
+  try {
+    if (req.context !== undefined) contextSize = cliContextPlan(model, req.context).context;
+    if (contextSize < T) throw new Error(`--context ${contextSize} is shorter than the ${T} tokens given`);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  const session = model.createSession({ contextSize, threads: req.threads });
   try {
     const n = model.chainCount;
     const bad = schedule.find((k) => k < 1 || k > n);

@@ -2,6 +2,7 @@
 // the speed and the chain counts used.
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
+import { checkPromptFits, cliContextPlan } from '../context.js';
 
 export interface RunRequest {
   modelPath: string;
@@ -9,12 +10,20 @@ export interface RunRequest {
   chat: boolean;
   chains?: number;
   threads?: number;
+  context?: number; // --context N; absent: the model's default (context-plan.ts)
   generate: GenerateOptions;
 }
 
 export async function runCommand(req: RunRequest, out: NodeJS.WritableStream, err: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
   const model = await loadModel(req.modelPath, { signal });
-  const session = model.createSession({ threads: req.threads });
+  let plan;
+  try {
+    plan = cliContextPlan(model, req.context);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  const session = model.createSession({ contextSize: plan.context, threads: req.threads });
   try {
     let tokens: number[];
     let stopStrings = req.generate.stopStrings ?? [];
@@ -28,6 +37,7 @@ export async function runCommand(req: RunRequest, out: NodeJS.WritableStream, er
       tokens = model.tokenizer.encode(req.prompt, { addSpecialTokens: true });
       if (tokens.length === 0 && model.tokenizer.bosTokenId !== null) tokens = [model.tokenizer.bosTokenId];
     }
+    checkPromptFits(tokens.length, plan);
     const chainsUsed = new Map<number, number>();
     let last = { prefillMs: 0, tokensPerSecond: 0 };
     let produced = 0;

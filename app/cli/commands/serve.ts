@@ -22,6 +22,7 @@ export interface ServeRequest {
   apiKey?: string; // the bearer key /v1 requires; absent: COLM_API_KEY, else none
   maxQueue?: number; // API requests that may wait per model; default 16
   simulatePower?: string; // a timeline file replayed instead of this machine's power and GPU
+  context?: number; // --context N: the context of every model loaded without one; absent: the model's default
 }
 
 function untilStopped(signal: AbortSignal): Promise<void> {
@@ -66,7 +67,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   let server;
   try {
     const openAi = { apiKey, maxWaiting: req.maxQueue };
-    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy });
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context });
   } catch (error) {
     policy.stop();
     await hostClient.dispose();

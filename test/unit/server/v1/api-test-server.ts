@@ -23,6 +23,7 @@ export interface ApiTestServerOptions {
   openAi?: OpenAiApiOptions | null; // null: the API off; default: on, without a key
   loadModel?: boolean; // load the fixture model first (starts the engine host)
   hostEnv?: Record<string, string>;
+  contextSize?: number; // the context of loads that name none (colm serve --context N)
 }
 
 export async function startApiTestServer(options: ApiTestServerOptions = {}): Promise<ApiTestServer> {
@@ -30,7 +31,7 @@ export async function startApiTestServer(options: ApiTestServerOptions = {}): Pr
   const rendererDir = mkdtempSync(join(tmpdir(), 'colm-api-ui-'));
   const host = new HostClient({ env: options.hostEnv ?? {} });
   const openAi = options.openAi === null ? undefined : (options.openAi ?? {});
-  const server = await startServer({ port: 0, dataDir, rendererDir, hostClient: host, version: 'test', openAi });
+  const server = await startServer({ port: 0, dataDir, rendererDir, hostClient: host, version: 'test', openAi, contextSize: options.contextSize });
   if (options.loadModel) {
     await host.start();
     await server.controller.load(FIXTURE_MODEL, FIXTURE_MODEL_ID);
