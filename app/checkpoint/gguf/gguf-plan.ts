@@ -139,15 +139,20 @@ function elementCount(shape: number[]): number {
 }
 
 /** Tells what was converted, one group of tensors (same GGUF name in every layer, same change) at a time. */
+/** What was converted, one entry per kind of change: "Q4_K -> Q8_0 (...): 84 tensors (blk.*.ffn_up.weight, ...)". */
 class ConversionLog {
-  private readonly groups = new Map<string, number>();
+  private readonly changes = new Map<string, Map<string, number>>();
   add(group: string, change: string): void {
-    const key = `${group} ${change}`;
-    this.groups.set(key, (this.groups.get(key) ?? 0) + 1);
+    const groups = this.changes.get(change) ?? new Map<string, number>();
+    groups.set(group, (groups.get(group) ?? 0) + 1);
+    this.changes.set(change, groups);
   }
   line(file: string): string | null {
-    if (this.groups.size === 0) return null;
-    const parts = [...this.groups].map(([key, n]) => `${key}, ${n} tensor${n === 1 ? '' : 's'}`);
+    if (this.changes.size === 0) return null;
+    const parts = [...this.changes].map(([change, groups]) => {
+      const count = [...groups.values()].reduce((a, b) => a + b, 0);
+      return `${change}: ${count} tensor${count === 1 ? '' : 's'} (${[...groups.keys()].join(', ')})`;
+    });
     return `${basename(file)}: converted on load: ${parts.join('; ')}`;
   }
 }
