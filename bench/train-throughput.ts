@@ -1,8 +1,10 @@
-// Training throughput (tokens/s) of the default model's config: the native trainer, and the same
-// model and step in PyTorch on the CPU (reference/torch_train_bench.py, Debian python3-torch),
-// in the same run and with the same thread counts. A benchmark, never a test.
+// Training throughput (tokens/s) of the default model's config: the native trainer with each
+// kernel set this CPU runs (--kernels NAME chooses the trainer's instruction set too: avx512,
+// avx2, and the scalar reference when asked for), and the same model and step in PyTorch on the
+// CPU (reference/torch_train_bench.py, Debian python3-torch), in the same run and with the same
+// thread counts. A benchmark, never a test.
 //
-//   node dist/bench/train-throughput.js [--json] [--quick] [--steps N] [--threads 1,2]
+//   node dist/bench/train-throughput.js [--json] [--quick] [--steps N] [--threads 1,2] [--kernels avx512,avx2,scalar]
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -29,6 +31,8 @@ export const DEFAULT_TRAIN_CONFIG = {
 
 export interface TrainThroughputRow {
   engine: string;
+  /** The native trainer's kernel set (engine "native"). */
+  kernels?: string;
   threads: number;
   tokensPerSecond: number;
   stepMs: number;
@@ -45,11 +49,16 @@ export interface TrainThroughputOptions {
   python?: string;
   /** Also time PyTorch with dense weights masked to the chain structure. */
   maskedDense?: boolean;
+  /** The native trainer's kernel sets to time; default: every one this CPU runs but the scalar reference. */
+  kernels?: string[];
 }
 
 /** Timed steps after one untimed step; the best of `rounds` averages is kept (other load on the machine only slows runs down). */
-async function measureNative(o: Required<TrainThroughputOptions>, threads: number, rounds: number): Promise<TrainThroughputRow> {
-  const { Trainer } = loadAddon();
+async function measureNative(o: Required<TrainThroughputOptions>, threads: number, rounds: number, kernels: string): Promise<TrainThroughputRow> {
+  const addon = loadAddon();
+  const { Trainer } = addon;
+  const before = addon.systemInfo().kernels;
+  addon.setKernels(kernels); // the engine's variant, and with it the trainer's instruction set
   const config = parseConfig(o.config, 'train-throughput config');
   const trainer = new Trainer({ config, seed: 1, threads, loss: o.loss, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, totalSteps: 1000 });
   const tokens = new Int32Array(o.batch * (o.seqLen + 1));
@@ -65,8 +74,9 @@ async function measureNative(o: Required<TrainThroughputOptions>, threads: numbe
     for (let i = 0; i < o.steps; i++) await trainer.step(tokens, o.batch, o.seqLen);
     best = Math.min(best, (performance.now() - t0) / o.steps);
   }
-  const row = { engine: 'native', threads, tokensPerSecond: (o.batch * o.seqLen * 1000) / best, stepMs: best, parameters: trainer.parameterCount };
+  const row = { engine: 'native', kernels, threads, tokensPerSecond: (o.batch * o.seqLen * 1000) / best, stepMs: best, parameters: trainer.parameterCount };
   trainer.dispose();
+  if (before) addon.setKernels(before);
   return row;
 }
 
@@ -90,11 +100,12 @@ export async function trainThroughput(options: TrainThroughputOptions = {}, log:
     loss: 'multi',
     python: process.env.COLM_PYTHON ?? '/usr/bin/python3',
     maskedDense: true,
+    kernels: (loadAddon().systemInfo().kernelsAvailable ?? []).filter((k) => k !== 'scalar'),
     ...options,
   };
   const rows: (TrainThroughputRow | { engine: string; threads: number; error: string })[] = [];
   for (const threads of o.threads) {
-    rows.push(await measureNative(o, threads, 2));
+    for (const kernels of o.kernels) rows.push(await measureNative(o, threads, 2, kernels));
     rows.push(measureTorch(o, threads, false));
     if (o.maskedDense) rows.push(measureTorch(o, threads, true));
   }
@@ -102,8 +113,9 @@ export async function trainThroughput(options: TrainThroughputOptions = {}, log:
     `L=${o.config.num_hidden_layers}, H=${o.config.intermediate_size}, V=${o.config.vocab_size}; batch ${o.batch} x ${o.seqLen} tokens, ${o.loss} loss, float32, AdamW`);
   log(['engine'.padEnd(24), 'threads', 'tokens/s'.padStart(10), 'ms/step'.padStart(10), 'parameters'.padStart(11)].join('  '));
   for (const r of rows) {
-    if ('error' in r) log(`${r.engine.padEnd(24)}  ${String(r.threads).padStart(7)}  unavailable: ${r.error}`);
-    else log(`${r.engine.padEnd(24)}  ${String(r.threads).padStart(7)}  ${r.tokensPerSecond.toFixed(0).padStart(10)}  ${r.stepMs.toFixed(0).padStart(10)}  ${String(r.parameters).padStart(11)}`);
+    const name = 'kernels' in r && r.kernels ? `${r.engine} (${r.kernels})` : r.engine;
+    if ('error' in r) log(`${name.padEnd(24)}  ${String(r.threads).padStart(7)}  unavailable: ${r.error}`);
+    else log(`${name.padEnd(24)}  ${String(r.threads).padStart(7)}  ${r.tokensPerSecond.toFixed(0).padStart(10)}  ${r.stepMs.toFixed(0).padStart(10)}  ${String(r.parameters).padStart(11)}`);
   }
   return { config: o.config, batch: o.batch, seqLen: o.seqLen, loss: o.loss, rows };
 }
@@ -119,8 +131,9 @@ if (invokedDirectly) {
   const quick = argv.includes('--quick');
   const threads = flag('--threads')?.split(',').map(Number);
   const steps = flag('--steps');
+  const kernels = flag('--kernels')?.split(',');
   const result = await trainThroughput(
-    { ...(threads ? { threads } : {}), steps: steps ? Number(steps) : quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) },
+    { ...(threads ? { threads } : {}), ...(kernels ? { kernels } : {}), steps: steps ? Number(steps) : quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) },
     json ? (s) => process.stderr.write(s + '\n') : console.log,
   );
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

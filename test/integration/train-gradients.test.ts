@@ -1,10 +1,11 @@
 // The native trainer's gradients against PyTorch autograd in float64 (test/fixtures/grads, made
 // by reference/grad_fixtures.py) for every weight of tiny configs: plain CoLM with GQA, CoLM-Air
 // with a tied head, unequal chains {1,2,1} and a dense Llama, with the multi-chain and the full
-// loss. Plus central finite differences of the native loss on a few weights.
+// loss. Plus central finite differences of the native loss on a few weights. With every kernel set
+// this CPU runs (--kernels chooses the trainer's instruction set too: avx512, avx2, scalar).
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 
 import { parseConfig } from '../../app/checkpoint/config.js';
 import { loadAddon, type NamedTensor, type NativeTrainer } from '../../app/engine/native.js';
@@ -43,7 +44,13 @@ function trainer(f: Fixture, weights?: NamedTensor[], threads = 1): NativeTraine
   });
 }
 
-describe.each(fixtures.map((f) => [f.name, f] as const))('gradients of %s', (_name, f) => {
+const addon = loadAddon();
+const kernelSets: string[] = addon.systemInfo().kernelsAvailable ?? [addon.systemInfo().kernels ?? 'scalar'];
+const cases = kernelSets.flatMap((k) => fixtures.map((f) => [f.name, k, f] as const));
+
+describe.each(cases)('gradients of %s with the %s kernels', (_name, kernels, f) => {
+  beforeAll(() => addon.setKernels(kernels));
+
   test('loss and every gradient match autograd', async () => {
     const t = trainer(f);
     const r = await t.computeGradients(Int32Array.from(f.tokens), f.batch, f.seqLen);
@@ -62,7 +69,7 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('gradients of %s', (_na
       worst = Math.max(worst, maxErr / (scale + 1e-30));
       expect(ratio, `${ref.name}: max error ${maxErr} against max |g| ${scale}`).toBeLessThanOrEqual(1);
     }
-    console.log(`${f.name}: worst per-tensor error relative to the tensor's largest gradient ${worst.toExponential(2)}`);
+    console.log(`${f.name} (${kernels}): worst per-tensor error relative to the tensor's largest gradient ${worst.toExponential(2)}`);
     t.dispose();
   });
 

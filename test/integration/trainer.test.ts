@@ -98,6 +98,26 @@ describe('native trainer', () => {
     c.dispose();
   });
 
+  test.each(loadAddon().systemInfo().kernelsAvailable ?? [])('with the %s kernels too, one thread or three give the same bits', async (kernels) => {
+    const addon = loadAddon();
+    const before = addon.systemInfo().kernels;
+    addon.setKernels(kernels); // the trainer runs this set's instruction set
+    try {
+      for (const config of [airConfig, plainConfig]) {
+        const a = make({ config, threads: 1 });
+        const b = make({ config, threads: 3 });
+        const ra = await run(a, 3);
+        const rb = await run(b, 3);
+        expect(rb.map((r) => r.loss)).toEqual(ra.map((r) => r.loss));
+        expect(same(a.exportWeights(), b.exportWeights())).toBe(true);
+        a.dispose();
+        b.dispose();
+      }
+    } finally {
+      if (before) addon.setKernels(before);
+    }
+  });
+
   test('resuming from exported weights and optimizer state continues bit for bit', async () => {
     for (const config of [airConfig, plainConfig]) {
       const straight = make({ config });

@@ -1,7 +1,6 @@
 // The trainer's elementwise and per-row kernels: plain loops the compiler vectorises, built
-// for several instruction sets at once where the compiler can (GCC function multiversioning:
-// the best version for the running CPU is picked when the library loads). Every reduction
-// keeps a fixed order (explicit lanes), so a result never depends on threads or tiling.
+// once per instruction set (train_kernels.h); these run the active set's. Every reduction keeps
+// a fixed order (explicit lanes), so a result never depends on threads or tiling.
 #pragma once
 #include <cstdint>
 
