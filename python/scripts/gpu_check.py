@@ -6,7 +6,7 @@
    forward+backward of the kernel, the per-chain torch path, and dense torch.matmul; ratio of
    each to dense and the ideal (n+1)/(2n) (the mask's share of the blocks). Target of the issue:
    kernel fwd+bwd <= ideal + 0.10.
-3. training step: TODO section, run when colm_torch.train provides it.
+3. training step: a ~350M CoLM-Air against a dense Llama of its size, bf16 (colm_torch.step_benchmark).
 
 --dry-run prints the plan and exits 0 without CUDA. --quick: fewer repetitions.
 """
@@ -41,8 +41,8 @@ def plan_lines(args):
         for n in args.chains:
             lines.append(f"  2. timing {d}x{d}, {n} equal chains, tokens {args.tokens}, bf16: "
                          f"fwd and fwd+bwd of triton / per-chain torch / dense matmul; ideal {(n + 1) / (2 * n):.3f}")
-    lines.append("  3. training step (FSDP2, ~350M CoLM-Air vs dense Llama): " +
-                 ("skipped" if args.skip_train else "if colm_torch.train provides it"))
+    lines.append("  3. training step (~350M CoLM-Air vs a dense Llama of its size, bf16, one GPU): " +
+                 ("skipped" if args.skip_train else "colm_torch.step_benchmark"))
     return lines
 
 
@@ -139,21 +139,11 @@ def timings(torch, chain_linear, args):
 
 
 def train_step(args):
-    # ------------------------------------------------------------------------------------------
-    # TODO(train step): one FSDP2 bf16 training step of a ~350M CoLM-Air and of a dense Llama of the
-    # same parameter count (tokens/s, MFU), CoLM step time <= dense x (ideal + 10%). P3's trainer
-    # provides the pieces; wire them here once colm_torch.train exposes a step benchmark.
-    # ------------------------------------------------------------------------------------------
-    try:
-        import colm_torch.train as train  # noqa: F401
-    except Exception as e:  # not written yet, or fails to import on this image
-        print(f"  train step: not available ({type(e).__name__}: {e})")
-        return
-    bench_fn = getattr(train, "gpu_step_benchmark", None)
-    if bench_fn is None:
-        print("  train step: not available (colm_torch.train has no gpu_step_benchmark yet)")
-        return
-    bench_fn()
+    # One bf16 training step of a ~350M CoLM-Air (multi-chain loss) and of a dense Llama of the same
+    # stored parameters on this GPU (colm_torch/step_benchmark.py): tokens/s, MFU, and the step-time
+    # ratio against the ideal + 10%. One GPU: FSDP2 shards nothing there, so the step runs unsharded.
+    from colm_torch.step_benchmark import gpu_step_benchmark
+    gpu_step_benchmark(quick=args.quick)
 
 
 def main(argv=None):
