@@ -71,7 +71,7 @@ export async function startDesktopApp(): Promise<DesktopApp> {
     warn: (message) => console.warn(message),
   });
   const controller = new AppController(host, app.getVersion(), {
-    onLoaded: (model) => void library.record(model).catch(() => undefined),
+    onLoaded: (model) => library.record(model).then(() => undefined, () => undefined),
     policy,
   });
 

@@ -17,8 +17,11 @@ export interface ModelLoadOptions {
 }
 
 export interface AppControllerOptions {
-  /** Called after every load the user asked for (the faces keep their model library with it). */
-  onLoaded?(model: ModelInfo): void;
+  /**
+   * Called after every load the user asked for (the faces keep their model library with it). The
+   * load answers only once it settles, so a UI that reads the library after the load sees the entry.
+   */
+  onLoaded?(model: ModelInfo): void | Promise<void>;
   /** The chain policy ('auto' chains); its view joins the state, and its changes are pushed. */
   policy?: PolicyDriver;
   /** The context of loads that name none (colm serve --context N); absent: each model's default. */
@@ -102,7 +105,7 @@ export class AppController {
           onProgress?.(progress);
         },
       });
-      this.options.onLoaded?.(model);
+      await this.options.onLoaded?.(model);
       return model;
     } finally {
       this.setLoading(null);

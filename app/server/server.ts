@@ -70,7 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const policy = options.policy ?? ownPolicy!;
   const controller = new AppController(options.hostClient, options.version, {
     // The library is a convenience: a failed write must not fail the load that prompted it.
-    onLoaded: (model) => void library.record(model).catch(() => undefined),
+    onLoaded: (model) => library.record(model).then(() => undefined, () => undefined),
     policy,
     contextSize: options.contextSize,
   });

@@ -51,6 +51,8 @@ export function createAppStores(bridge: Bridge, storage: Storage | null = global
     policy,
     async start() {
       const unfollow = model.subscribe((state, previous) => {
+        // A load that ended (here or in another window) may have added a library entry.
+        if (previous.loading !== null && state.loading === null) void library.getState().refresh();
         if (state.model === previous.model) return;
         settings.getState().useModel(state.model);
         // Pushed states bring a new object each time; only another model changes the library.
