@@ -231,6 +231,7 @@ export class Session {
       }
       if (finish === 'length' || finish === 'abort' || finish === 'context') {
         const rest = stops.stopped ? '' : stops.push(text.flush()).emit + stops.flush();
+        if (stops.stopped) finish = 'stop'; // a stop string completed in the held-back tail
         if (rest) yield { token: -1, text: rest, chains: 0, timings: { prefillMs, tokenMs: 0, tokensPerSecond: 0 } };
       }
     } finally {

@@ -27,30 +27,40 @@ export class StopStringMatcher {
     const buffer = this.held + text;
 
     // The earliest stop wins; only held text and the new piece can contain it, because emitted
-    // text never ends with the start of a stop string.
-    let firstAt = -1;
-    for (const stop of this.stops) {
-      const at = buffer.indexOf(stop);
-      if (at !== -1 && (firstAt === -1 || at < firstAt)) {
-        firstAt = at;
-        this.stoppedBy = stop;
-      }
-    }
-    if (firstAt !== -1) {
+    // text never ends with the start of a stop string. A stop that completed is final only when no
+    // longer stop could still complete from an earlier start ("<" in "c<" while "c<a" may follow).
+    const found = this.firstStop(buffer);
+    const pendingAt = buffer.length - this.longestTailThatStartsAStop(buffer);
+    if (found !== null && found.at <= pendingAt) {
+      this.stoppedBy = found.stop;
       this.held = '';
-      return { emit: buffer.slice(0, firstAt), stopped: true, stop: this.stoppedBy };
+      return { emit: buffer.slice(0, found.at), stopped: true, stop: found.stop };
     }
-
-    const keep = this.longestTailThatStartsAStop(buffer);
-    this.held = buffer.slice(buffer.length - keep);
-    return { emit: buffer.slice(0, buffer.length - keep), stopped: false, stop: null };
+    this.held = buffer.slice(pendingAt);
+    return { emit: buffer.slice(0, pendingAt), stopped: false, stop: null };
   }
 
-  /** Held-back text at the end of generation (it never became a stop string). */
+  /**
+   * Held-back text at the end of generation. A stop that completed inside it while a longer one
+   * was still possible applies now: only the text before it is returned.
+   */
   flush(): string {
-    const rest = this.stoppedBy === null ? this.held : '';
+    if (this.stoppedBy !== null) return '';
+    const rest = this.held;
     this.held = '';
-    return rest;
+    const found = this.firstStop(rest);
+    if (found === null) return rest;
+    this.stoppedBy = found.stop;
+    return rest.slice(0, found.at);
+  }
+
+  private firstStop(buffer: string): { at: number; stop: string } | null {
+    let first: { at: number; stop: string } | null = null;
+    for (const stop of this.stops) {
+      const at = buffer.indexOf(stop);
+      if (at !== -1 && (first === null || at < first.at)) first = { at, stop };
+    }
+    return first;
   }
 
   private longestTailThatStartsAStop(buffer: string): number {
