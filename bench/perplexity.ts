@@ -3,6 +3,7 @@
 // cross-entropy of every next token is averaged in float64. Also, against a second model on the
 // same windows, the mean KL divergence and how often the two agree on the most likely token.
 import type { Model } from '../app/engine/model.js';
+import { logSoftmax } from '../app/engine/perplexity.js';
 
 export interface WindowPlan {
   windows: number[][]; // each: the tokens of one window, evaluated from an empty cache
@@ -18,18 +19,6 @@ export function spreadWindows(tokens: readonly number[], count: number, length: 
     windows.push(tokens.slice(start, start + length));
   }
   return { windows };
-}
-
-/** log-softmax of one row, in float64. */
-function logSoftmax(row: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const x of row) max = Math.max(max, x);
-  let sum = 0;
-  for (const x of row) sum += Math.exp(x - max);
-  const logZ = max + Math.log(sum);
-  const out = new Float64Array(row.length);
-  for (let i = 0; i < row.length; i++) out[i] = row[i]! - logZ;
-  return out;
 }
 
 /** Logits of every position of every window at chain count k, one window per session. */

@@ -8,6 +8,7 @@ import { convertCommand } from './commands/convert.js';
 import { growCommand } from './commands/grow.js';
 import { infoCommand } from './commands/info.js';
 import { logitsCommand } from './commands/logits.js';
+import { perplexityCommand, PERPLEXITY_USAGE } from './commands/perplexity.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -48,6 +49,9 @@ const OPTIONS = {
   out: { type: 'string' },
   'config-out': { type: 'string' },
   special: { type: 'string', multiple: true },
+  // colm perplexity (also --corpus, --corpus-format, --chains, --threads, --json)
+  window: { type: 'string' },
+  'max-windows': { type: 'string' },
   // colm grow
   'add-chain': { type: 'string' },
   dtype: { type: 'string' },
@@ -72,6 +76,7 @@ const OPTIONS = {
   loss: { type: 'string' },
   'freeze-chains': { type: 'string' },
   'eval-every': { type: 'string' },
+  'early-stop': { type: 'string' },
   'eval-windows': { type: 'string' },
   'save-every': { type: 'string' },
 } as const;
@@ -148,6 +153,28 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 0;
       }
+      case 'perplexity': {
+        if (rest.length < 1) throw new UsageError(PERPLEXITY_USAGE);
+        const format = v['corpus-format'] ?? 'text';
+        if (format !== 'text' && format !== 'brown') throw new UsageError(`--corpus-format must be text or brown, got "${format}"`);
+        await perplexityCommand(
+          {
+            modelPath: rest[0]!,
+            // Files after the first --corpus FILE arrive as positionals (a shell glob gives several).
+            corpusFiles: [...(v.corpus ?? []), ...rest.slice(1)],
+            corpusFormat: format,
+            window: intOption(v.window, 'window', 2, 1 << 20) ?? 256,
+            maxWindows: intOption(v['max-windows'], 'max-windows', 1, 1 << 30),
+            chains,
+            threads,
+            json: v.json ?? false,
+          },
+          process.stdout,
+          process.stderr,
+          abort.signal,
+        );
+        return 0;
+      }
       case 'tokenizer': {
         if (rest[0] !== 'train') throw new UsageError(TOKENIZER_TRAIN_USAGE);
         // Files after the first --corpus FILE arrive as positionals (a shell glob gives several).
@@ -183,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
             corpusFormat: v['corpus-format'], steps: v.steps, out: v.out, init: v.init, resume: v.resume, batch: v.batch,
             seqLen: v['seq-len'], lr: v.lr, minLr: v['min-lr'], warmup: v.warmup, weightDecay: v['weight-decay'],
             gradClip: v['grad-clip'], loss: v.loss, freezeChains: v['freeze-chains'], seed: v.seed, threads,
-            evalEvery: v['eval-every'], evalWindows: v['eval-windows'], saveEvery: v['save-every'],
+            evalEvery: v['eval-every'], evalWindows: v['eval-windows'], saveEvery: v['save-every'], earlyStop: v['early-stop'],
           },
           process.stdout, process.stderr, abort.signal,
         );

@@ -26,6 +26,10 @@ Usage:
            (app/policy/README.md) instead of reading this machine
   colm logits MODEL --tokens t0,t1,... [--prefill P] (--chains K | --schedule k,k,...) [--threads N]
            [--context N] (default: the tokens given)
+  colm perplexity MODEL --corpus FILE... [--corpus-format text|brown] [--window 256] [--max-windows N]
+           [--chains K] [--threads N] [--json]
+           perplexity at every chain count (or K) on the same windows of the files' text: each file
+           one document ended by EOS, windows of --window tokens that do not overlap
   colm tokenizer train --corpus FILE... --vocab N --out tokenizer.json [--config-out FILE]
            [--special TOKEN]... [--corpus-format text|brown]
   colm grow MODEL --add-chain C --out NEW.safetensors [--seed S] [--dtype F32|BF16|F16]

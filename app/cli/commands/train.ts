@@ -9,7 +9,7 @@ export const TRAIN_USAGE = `usage: colm train --config MODEL.json --tokenizer to
          [--corpus-format text|brown] [--tokenizer-config FILE] [--batch 8] [--seq-len 256]
          [--lr 2e-3] [--min-lr 2e-4] [--warmup N] [--weight-decay 0.1] [--grad-clip 1]
          [--loss multi|full] [--freeze-chains K] [--seed S] [--threads N]
-         [--eval-every N] [--eval-windows 64] [--save-every N]
+         [--eval-every N] [--eval-windows 64] [--save-every N] [--early-stop P]
        colm train --init MODEL ...        start from a checkpoint's weights (config and tokenizer too)
        colm train --resume DIR [--steps N] continue a run from DIR/model.safetensors + optimizer.safetensors`;
 
@@ -38,6 +38,7 @@ export interface TrainArgs {
   evalEvery?: string;
   evalWindows?: string;
   saveEvery?: string;
+  earlyStop?: string;
 }
 
 export async function trainCommand(a: TrainArgs, out: NodeJS.WriteStream | NodeJS.WritableStream, err: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
@@ -66,6 +67,8 @@ export async function trainCommand(a: TrainArgs, out: NodeJS.WriteStream | NodeJ
   set('loss', a.loss as 'multi' | 'full' | undefined);
   set('freezeChains', intOption(a.freezeChains, 'freeze-chains', 0, 1024));
   set('seed', intOption(a.seed, 'seed', 0, 2 ** 31 - 1));
+  if (a.earlyStop !== undefined && a.resume === undefined && (intOption(a.evalEvery, 'eval-every', 0, 1e9) ?? 0) === 0)
+    throw new UsageError('--early-stop needs --eval-every N: it counts evaluations');
   if (hyper.lr !== undefined && hyper.minLr !== undefined && hyper.minLr > hyper.lr) throw new UsageError('--min-lr must not exceed --lr');
   const summary = await trainRun(
     {
@@ -79,14 +82,20 @@ export async function trainCommand(a: TrainArgs, out: NodeJS.WriteStream | NodeJ
       ...(a.tokenizerConfig !== undefined ? { tokenizerConfigPath: a.tokenizerConfig } : {}),
       hyper,
       ...(a.threads !== undefined ? { threads: a.threads } : {}),
-      evalEvery: intOption(a.evalEvery, 'eval-every', 0, 1e9) ?? 0,
-      evalWindows: intOption(a.evalWindows, 'eval-windows', 1, 1e7) ?? 64,
+      // Left out: a fresh run's defaults, or what a resumed run recorded.
+      evalEvery: intOption(a.evalEvery, 'eval-every', 0, 1e9),
+      evalWindows: intOption(a.evalWindows, 'eval-windows', 1, 1e7),
       saveEvery: intOption(a.saveEvery, 'save-every', 0, 1e9) ?? 0,
+      earlyStop: intOption(a.earlyStop, 'early-stop', 0, 1e6),
     },
     out as NodeJS.WriteStream,
     err,
     signal,
   );
   const ppl = summary.eval ? `; held-out perplexity ${summary.eval.perplexityPerChain.map((p, k) => `k${k + 1} ${p.toFixed(2)}`).join(', ')}` : '';
-  out.write(`trained ${summary.parameters} parameters to step ${summary.steps} at ${Math.round(summary.tokensPerSecond)} tokens/s in ${summary.seconds.toFixed(1)} s${ppl}\nwrote ${summary.modelPath}\n`);
+  const stopped = summary.stoppedEarly ? ' (stopped early)' : '';
+  const best = summary.best ? `; lowest mean held-out loss at step ${summary.best.step}: ${summary.best.path}` : '';
+  out.write(
+    `trained ${summary.parameters} parameters to step ${summary.steps}${stopped} at ${Math.round(summary.tokensPerSecond)} tokens/s in ${summary.seconds.toFixed(1)} s${ppl}\nwrote ${summary.modelPath}${best}\n`,
+  );
 }

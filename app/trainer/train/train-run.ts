@@ -66,9 +66,20 @@ export interface TrainRunOptions {
   /** Given values override the defaults (fresh runs) or the recorded ones (--resume). */
   hyper: Partial<Hyperparameters>;
   threads?: number;
+  /** Evaluation options; absent: the values a resumed run recorded, else the defaults shown. */
   evalEvery?: number; // steps between held-out evaluations (0: only at the end)
   evalWindows?: number; // held-out windows evaluated (default 64)
   saveEvery?: number; // steps between checkpoints (0: only at the end)
+  /** Stop after this many evaluations in a row in which no sub-model's held-out loss improved (0: never). */
+  earlyStop?: number;
+}
+
+/** Early stopping's state, kept in optimizer.safetensors so --resume continues it exactly. */
+export interface EarlyStopState {
+  bestPerChain: number[]; // the lowest held-out loss each sub-model has reached
+  bestMean: number; // the lowest mean over k, reached at bestStep (the weights in best.safetensors)
+  bestStep: number;
+  stale: number; // evaluations in a row without a new best for any k
 }
 
 export interface EvalResult {
@@ -84,6 +95,9 @@ export interface TrainSummary {
   seconds: number;
   lastLoss: number[];
   eval: EvalResult | null;
+  /** With evaluations: the step whose mean held-out loss was lowest, saved as best.safetensors. */
+  best: { step: number; path: string } | null;
+  stoppedEarly: boolean;
   modelPath: string;
   optimizerPath: string;
 }
@@ -94,7 +108,16 @@ interface Source {
   weights: NamedTensor[] | null;
   state: OptimizerState | null;
   recorded: Partial<Hyperparameters>;
+  early: EarlyStopState | null;
+  evaluation: Partial<EvaluationPlan>;
   shards: TokenData | null;
+}
+
+/** How a run evaluates; recorded with the optimizer state so that --resume evaluates the same way. */
+interface EvaluationPlan {
+  every: number;
+  windows: number;
+  earlyStop: number;
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -140,7 +163,7 @@ async function resolveSource(o: TrainRunOptions, log: (s: string) => void): Prom
     const { plan, texts, weights } = await checkpointSource(modelPath);
     const { state, info } = await loadOptimizer(optimizerPath);
     log(`resuming ${dir} at step ${state.step}`);
-    return { config: plan.config, texts, weights, state, recorded: (info.hyper ?? {}) as Partial<Hyperparameters>, shards: await loadShards(join(dir, 'data')) };
+    return { config: plan.config, texts, weights, state, recorded: (info.hyper ?? {}) as Partial<Hyperparameters>, early: (info.early ?? null) as EarlyStopState | null, evaluation: (info.evaluation ?? {}) as Partial<EvaluationPlan>, shards: await loadShards(join(dir, 'data')) };
   }
   if (o.initPath !== undefined) {
     const { plan, texts, weights } = await checkpointSource(o.initPath);
@@ -149,7 +172,7 @@ async function resolveSource(o: TrainRunOptions, log: (s: string) => void): Prom
       texts.tokenizerText = await readText(o.tokenizerPath, 'tokenizer');
       texts.tokenizerConfigText = await tokenizerConfigText(o);
     }
-    return { config: plan.config, texts, weights, state: null, recorded: {}, shards: null };
+    return { config: plan.config, texts, weights, state: null, recorded: {}, early: null, evaluation: {}, shards: null };
   }
   if (o.configPath === undefined) throw new TrainError('colm train needs --config MODEL.json (or --init MODEL, or --resume DIR)');
   if (o.tokenizerPath === undefined) throw new TrainError('colm train needs --tokenizer tokenizer.json (make one with colm tokenizer train)');
@@ -167,6 +190,8 @@ async function resolveSource(o: TrainRunOptions, log: (s: string) => void): Prom
     weights: null,
     state: null,
     recorded: {},
+    early: null,
+    evaluation: {},
     shards: null,
   };
 }
@@ -196,6 +221,26 @@ async function evaluate(trainer: NativeTrainer, batches: { batch: number; batche
   }
   const lossPerChain = sums!.map((s) => s / batches.batches.length);
   return { step, lossPerChain, perplexityPerChain: lossPerChain.map(Math.exp) };
+}
+
+/**
+ * Folds one evaluation into early stopping's state: a sub-model that beat its own best resets the
+ * count of stale evaluations; a new lowest mean over k makes this step the best one.
+ */
+export function recordEvaluation(state: EarlyStopState | null, e: EvalResult): { state: EarlyStopState; newBest: boolean } {
+  const mean = e.lossPerChain.reduce((a, b) => a + b, 0) / e.lossPerChain.length;
+  if (!state) return { state: { bestPerChain: [...e.lossPerChain], bestMean: mean, bestStep: e.step, stale: 0 }, newBest: true };
+  const improved = e.lossPerChain.some((l, k) => l < state.bestPerChain[k]!);
+  const newBest = mean < state.bestMean;
+  return {
+    state: {
+      bestPerChain: state.bestPerChain.map((b, k) => Math.min(b, e.lossPerChain[k]!)),
+      bestMean: newBest ? mean : state.bestMean,
+      bestStep: newBest ? e.step : state.bestStep,
+      stale: improved ? 0 : state.stale + 1,
+    },
+    newBest,
+  };
 }
 
 function describeEval(e: EvalResult): string {
@@ -235,7 +280,12 @@ export async function trainRun(o: TrainRunOptions, out: ProgressStream, err: Pro
         if (s[i]! >= config.vocabSize) throw new TrainError(`token id ${s[i]} in the token shards is outside the vocabulary of ${config.vocabSize}`);
 
   const sampler = new BatchSampler(shards.train, h.batch, h.seqLen, h.seed);
-  const held = evalBatches(shards.eval, h.batch, h.seqLen, o.evalWindows ?? 64);
+  const evaluation: EvaluationPlan = {
+    every: o.evalEvery ?? src.evaluation.every ?? 0,
+    windows: o.evalWindows ?? src.evaluation.windows ?? 64,
+    earlyStop: o.earlyStop ?? src.evaluation.earlyStop ?? 0,
+  };
+  const held = evalBatches(shards.eval, h.batch, h.seqLen, evaluation.windows);
   const options: TrainerOptions = {
     config,
     seed: h.seed,
@@ -266,7 +316,18 @@ export async function trainRun(o: TrainRunOptions, out: ProgressStream, err: Pro
 
   const save = async () => {
     await saveModel(modelPath, trainer.exportWeights(), src.texts);
-    await saveOptimizer(optimizerPath, trainer.exportOptimizerState(), { hyper: h });
+    await saveOptimizer(optimizerPath, trainer.exportOptimizerState(), { hyper: h, evaluation, ...(early ? { early } : {}) });
+  };
+  const bestPath = join(outDir, 'best.safetensors');
+  let early: EarlyStopState | null = src.early;
+  let stoppedEarly = false;
+  // Folds an evaluation into early stopping; writes best.safetensors when it is the best so far.
+  const judge = async (e: EvalResult) => {
+    const r = recordEvaluation(early, e);
+    early = r.state;
+    if (r.newBest) await saveModel(bestPath, trainer.exportWeights(), src.texts);
+    const limit = evaluation.earlyStop;
+    if (limit > 0 && early.stale >= limit) stoppedEarly = true;
   };
   const progress = new Progress(out);
   const onAbort = () => trainer.cancel();
@@ -291,11 +352,16 @@ export async function trainRun(o: TrainRunOptions, out: ProgressStream, err: Pro
         formatProgress({ step: r.step, total: h.steps, loss: r.loss, lossPerChain: r.lossPerChain, tokensPerSecond: (h.batch * h.seqLen * 1000) / msPerStep, etaSeconds: ((h.steps - r.step) * msPerStep) / 1000 }),
         done,
       );
-      if ((o.evalEvery ?? 0) > 0 && r.step % o.evalEvery! === 0 && !done) {
+      if (evaluation.every > 0 && r.step % evaluation.every === 0 && !done) {
         lastEval = await evaluate(trainer, held, h.seqLen, r.step);
         if (lastEval) {
-          progress.note(describeEval(lastEval));
+          await judge(lastEval);
+          progress.note(describeEval(lastEval) + (early!.bestStep === r.step ? ' (best so far)' : ''));
           await appendFile(logPath, JSON.stringify({ eval: lastEval }) + '\n');
+          if (stoppedEarly) {
+            progress.note(`early stop: no sub-model's held-out loss improved in ${early!.stale} evaluations; the best weights (step ${early!.bestStep}) are in ${bestPath}`);
+            break;
+          }
         }
       }
       if ((o.saveEvery ?? 0) > 0 && r.step % o.saveEvery! === 0 && !done) {
@@ -304,9 +370,11 @@ export async function trainRun(o: TrainRunOptions, out: ProgressStream, err: Pro
       }
     }
     progress.finish();
-    lastEval = await evaluate(trainer, held, h.seqLen, trainer.steps);
-    if (lastEval) {
-      note(describeEval(lastEval));
+    lastEval = stoppedEarly ? lastEval : await evaluate(trainer, held, h.seqLen, trainer.steps);
+    if (lastEval && !stoppedEarly) {
+      await judge(lastEval);
+      stoppedEarly = false; // the last evaluation of a finished run stops nothing
+      note(describeEval(lastEval) + (early!.bestStep === trainer.steps ? ' (best so far)' : ''));
       await appendFile(logPath, JSON.stringify({ eval: lastEval }) + '\n');
     }
     await save();
@@ -332,6 +400,8 @@ export async function trainRun(o: TrainRunOptions, out: ProgressStream, err: Pro
     seconds,
     lastLoss: last,
     eval: lastEval,
+    best: early ? { step: (early as EarlyStopState).bestStep, path: bestPath } : null,
+    stoppedEarly,
     modelPath,
     optimizerPath,
   };
