@@ -13,6 +13,13 @@ positions come from numpy's PCG64 seeded by (seed, step, micro); rank r takes ro
 The generator's whole state is therefore (seed, next step), which the checkpoint stores: a resumed
 run reads exactly the windows the uninterrupted run would have read, and the global batch is the
 same whatever the world size.
+
+Held-out split (evaluation, `holdout_split` / `eval_starts`): with data.eval_fraction f the stream
+is cut into blocks of data.eval_block tokens and an evenly spread, seed-free set of blocks (a share
+f of them) is held out; training windows are drawn only from the rest (each wholly inside a run of
+training blocks), so no held-out token is ever trained on. With data.eval_corpus / eval_shards the
+held-out text is a separate shard folder and the training stream is untouched. The evaluation reads
+a fixed list of non-overlapping windows of the held-out part, the same every time.
 """
 from __future__ import annotations
 
@@ -180,17 +187,34 @@ class TokenStream:
 
 
 class WindowSampler:
-    """Batches of (B, seq_len+1) token windows, a pure function of (seed, step, micro, rank)."""
+    """Batches of (B, seq_len+1) token windows, a pure function of (seed, step, micro, rank).
 
-    def __init__(self, stream: TokenStream, seq_len: int, batch: int, seed: int, rank: int = 0, world: int = 1):
+    `intervals` ([m, 2] int64 [start, end) token ranges, from `holdout_split`) restricts the windows to
+    lie wholly inside one of them (the training part of a held-out split); None: the whole stream."""
+
+    def __init__(self, stream: TokenStream, seq_len: int, batch: int, seed: int, rank: int = 0, world: int = 1,
+                 intervals: Optional[np.ndarray] = None):
         if stream.n_tokens < seq_len + 2:
             raise ValueError(f"data: {stream.n_tokens} tokens, fewer than seq_len+2 = {seq_len + 2}")
         self.stream, self.seq_len, self.batch = stream, seq_len, batch
         self.seed, self.rank, self.world = seed, rank, world
+        self.intervals = None
+        if intervals is not None:
+            iv = np.asarray(intervals, dtype=np.int64).reshape(-1, 2)
+            n_starts = np.maximum(iv[:, 1] - iv[:, 0] - seq_len, 0)   # window [s, s + seq_len + 1) inside
+            if n_starts.sum() < 1:
+                raise ValueError(f"data: no training window of {seq_len + 1} tokens outside the held-out split")
+            self.intervals, self._cum = iv, np.cumsum(n_starts)
 
     def starts(self, step: int, micro: int) -> np.ndarray:
         rng = np.random.Generator(np.random.PCG64([self.seed, step, micro]))
-        every = rng.integers(0, self.stream.n_tokens - self.seq_len - 1, size=self.batch * self.world)
+        if self.intervals is None:
+            every = rng.integers(0, self.stream.n_tokens - self.seq_len - 1, size=self.batch * self.world)
+        else:  # a uniform draw over every allowed start, mapped to its interval
+            u = rng.integers(0, int(self._cum[-1]), size=self.batch * self.world)
+            j = np.searchsorted(self._cum, u, side="right")
+            before = np.concatenate([[0], self._cum])[j]
+            every = self.intervals[j, 0] + (u - before)
         return every[self.rank * self.batch:(self.rank + 1) * self.batch]
 
     def get(self, step: int, micro: int) -> torch.Tensor:
@@ -199,3 +223,42 @@ class WindowSampler:
 
     def state_dict(self, next_step: int) -> dict:
         return {"seed": self.seed, "next_step": int(next_step), "tokens": self.stream.n_tokens}
+
+
+# ---- the held-out split ---------------------------------------------------------------------------
+def _runs(mask: np.ndarray, block: int, n_tokens: int) -> np.ndarray:
+    """[m, 2] token ranges [start, end) of the maximal runs of True blocks in `mask`."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return np.stack([first * block, np.minimum(last * block, n_tokens)], axis=1).astype(np.int64)
+
+
+def holdout_split(n_tokens: int, fraction: float, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train intervals, held-out intervals) of a stream of n_tokens: the stream is cut into blocks of
+    `block` tokens and block i is held out when floor((i+1) f) > floor(i f), f = fraction as an exact
+    decimal: for f = 0.1 blocks 9, 19, 29, ... A pure function of its arguments (no seed), so every
+    run, rank and resume sees the same split, and no training window touches a held-out token."""
+    from fractions import Fraction
+
+    f = Fraction(str(fraction))
+    n_blocks = -(-n_tokens // block)
+    i = np.arange(n_blocks, dtype=np.int64)
+    held = ((i + 1) * f.numerator) // f.denominator > (i * f.numerator) // f.denominator
+    if not held.any():
+        raise ValueError(f"data.eval_fraction {fraction}: {n_tokens} tokens make {n_blocks} block(s) of "
+                         f"{block} tokens, none held out; lower data.eval_block or raise the fraction")
+    return _runs(~held, block, n_tokens), _runs(held, block, n_tokens)
+
+
+def eval_starts(intervals: np.ndarray, seq_len: int, max_windows: int) -> np.ndarray:
+    """The fixed held-out windows: the intervals tiled by non-overlapping windows of seq_len+1 tokens,
+    then `max_windows` of them spread evenly (window floor(i * total / max_windows)); all when fewer.
+    No randomness: the same windows at every evaluation, in every run, whatever the world size."""
+    w = seq_len + 1
+    tiles = [np.arange(a, a + ((b - a) // w) * w, w, dtype=np.int64) for a, b in np.asarray(intervals).reshape(-1, 2)]
+    every = np.concatenate(tiles) if tiles else np.zeros(0, dtype=np.int64)
+    if every.size == 0:
+        raise ValueError(f"data: the held-out split holds no window of {w} tokens")
+    if every.size > max_windows:
+        every = every[(np.arange(max_windows, dtype=np.int64) * every.size) // max_windows]
+    return every

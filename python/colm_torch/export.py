@@ -2,14 +2,15 @@
 
     python -m colm_torch.export RUN_DIR --out MODEL.safetensors      # one file, config + tokenizer inside
     python -m colm_torch.export RUN_DIR --out MODEL_DIR              # a folder
-        [--step N] [--dtype float32|bfloat16|float16]
+        [--step N | --best] [--dtype float32|bfloat16|float16]
 
 RUN_DIR is what `colm_torch.train` (or `colm_torch.expand`) writes:
     config.json                 ColmConfig.to_dict()
     tokenizer.json              (+ tokenizer_config.json, generation_config.json when present)
     checkpoints/step_N/         torch.distributed.checkpoint, state dict key "model" = model.state_dict()
     init/model.safetensors      FORMAT.md, the start of a run (used when there is no checkpoint yet)
-The latest step is taken unless --step says otherwise. DCP reads a sharded checkpoint on one process
+    best/step_N/                DCP {"model"}: the weights of the best held-out evaluation (--best)
+The latest step is taken unless --step or --best says otherwise. DCP reads a sharded checkpoint on one process
 without a process group, whatever the world size that wrote it.
 """
 
@@ -36,6 +37,15 @@ _WRAPPER_PARTS = ("_orig_mod.", "_checkpoint_wrapped_module.", "_fsdp_wrapped_mo
 def run_steps(run_dir: str) -> list[int]:
     """Steps with a complete DCP checkpoint (a .metadata file), ascending."""
     d = os.path.join(run_dir, "checkpoints")
+    if not os.path.isdir(d):
+        return []
+    return sorted(int(m.group(1)) for name in os.listdir(d)
+                  if (m := _STEP.match(name)) and os.path.exists(os.path.join(d, name, ".metadata")))
+
+
+def best_steps(run_dir: str) -> list[int]:
+    """Steps with complete best/step_N weights, ascending; the last is the run's best evaluation."""
+    d = os.path.join(run_dir, "best")
     if not os.path.isdir(d):
         return []
     return sorted(int(m.group(1)) for name in os.listdir(d)
@@ -91,9 +101,19 @@ def load_dcp_model_state(model: ColmForCausalLM, ckpt_dir: str) -> None:
 
 
 def load_run(run_dir: str, step: int | None = None, dtype: torch.dtype = torch.float32,
-             kernel: str = "torch") -> ColmForCausalLM:
-    """The model of RUN_DIR at `step` (default: the latest checkpoint, else init/model.safetensors)."""
+             kernel: str = "torch", best: bool = False) -> ColmForCausalLM:
+    """The model of RUN_DIR at `step` (default: the latest checkpoint, else init/model.safetensors);
+    best=True: the weights of the best held-out evaluation (best/step_N, the highest N)."""
     cfg_path = os.path.join(run_dir, "config.json")
+    if best:
+        if step is not None:
+            raise CheckpointError("give a step or best, not both")
+        got = best_steps(run_dir)
+        if not got:
+            raise CheckpointError(f"{run_dir}: no best/step_N (the run had no held-out evaluation, or none finished)")
+        model = _empty_model(cfg_path, dtype, kernel)
+        load_dcp_model_state(model, os.path.join(run_dir, "best", f"step_{got[-1]}"))
+        return model
     steps = run_steps(run_dir)
     if step is None and not steps:
         init = os.path.join(run_dir, "init", "model.safetensors")
@@ -104,6 +124,12 @@ def load_run(run_dir: str, step: int | None = None, dtype: torch.dtype = torch.f
     if step is not None and step not in steps:
         raise CheckpointError(f"{run_dir}: no complete checkpoint for step {step} (have: {steps or 'none'})")
     step = steps[-1] if step is None else step
+    model = _empty_model(cfg_path, dtype, kernel)
+    load_dcp_model_state(model, os.path.join(run_dir, "checkpoints", f"step_{step}"))
+    return model
+
+
+def _empty_model(cfg_path: str, dtype: torch.dtype, kernel: str) -> ColmForCausalLM:
     if not os.path.exists(cfg_path):
         raise CheckpointError(f"{cfg_path}: missing")
     try:
@@ -115,12 +141,11 @@ def load_run(run_dir: str, step: int | None = None, dtype: torch.dtype = torch.f
         model = ColmForCausalLM(config, kernel=kernel)
     model.to_empty(device="cpu")
     model.to(dtype)
-    load_dcp_model_state(model, os.path.join(run_dir, "checkpoints", f"step_{step}"))
     return model
 
 
-def export_run(run_dir: str, out: str, step: int | None = None, dtype: str = "float32") -> str:
-    model = load_run(run_dir, step)
+def export_run(run_dir: str, out: str, step: int | None = None, dtype: str = "float32", best: bool = False) -> str:
+    model = load_run(run_dir, step, best=best)
     extras = run_extras(run_dir)
     if not extras.get("tokenizer"):
         init = os.path.join(run_dir, "init", "model.safetensors")
@@ -134,11 +159,14 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir")
     ap.add_argument("--out", required=True, help="MODEL.safetensors (one file) or a folder")
-    ap.add_argument("--step", type=int, default=None, help="checkpoint step (default: the latest)")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--step", type=int, default=None, help="checkpoint step (default: the latest)")
+    which.add_argument("--best", action="store_true",
+                       help="the weights of the best held-out evaluation (RUN_DIR/best), not the last step")
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     args = ap.parse_args(argv)
     try:
-        path = export_run(args.run_dir, args.out, args.step, args.dtype)
+        path = export_run(args.run_dir, args.out, args.step, args.dtype, best=args.best)
     except (CheckpointError, ConfigError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

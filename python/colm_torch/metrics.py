@@ -80,7 +80,10 @@ class Meter:
 
 
 class Logger:
-    """Rank 0 prints one line per report and appends the same record to RUN_DIR/log.jsonl."""
+    """Rank 0 prints one line per report and appends the same record to RUN_DIR/log.jsonl.
+    A step with a held-out evaluation also carries eval_loss (mean over k), eval_loss_k, eval_ppl_k,
+    eval_tokens, eval_best_loss / eval_best_step (the best mean so far), eval_bad (evaluations in a
+    row with no k improved), eval_patience and early_stop when early stopping is on."""
 
     def __init__(self, run_dir: str, rank: int):
         self.rank = rank
@@ -94,6 +97,12 @@ class Logger:
         parts += [f"lr {rec['lr']:.3g}", f"gnorm {rec['grad_norm']:.3f}", f"tok/s {rec['tok_s']:.0f}"]
         if "mfu" in rec:
             parts.append(f"mfu {100 * rec['mfu']:.2f}%")
+        if "eval_loss" in rec:  # a held-out evaluation at this step
+            ev = " ".join(f"k{k} {v:.4f} (ppl {rec['eval_ppl_k'][k]:.2f})" for k, v in rec["eval_loss_k"].items())
+            best = f"best {rec['eval_best_loss']:.4f} @ step {rec['eval_best_step']}"
+            if "eval_patience" in rec:
+                best += f", {rec['eval_bad']}/{rec['eval_patience']} without improvement"
+            parts.append(f"eval {rec['eval_loss']:.4f}: {ev}; {best}" + (" -> early stop" if rec.get("early_stop") else ""))
         print(" | ".join(parts), flush=True)
         with open(self.path, "a") as f:
             f.write(json.dumps(rec) + "\n")

@@ -8,9 +8,10 @@ typo never silently trains something else. docs/TRAINING.md lists every field.
       "out": "runs/tiny",                      # RUN_DIR: config.json, tokenizer.json, run.json, checkpoints/
       "seed": 0,
       "model": {...FORMAT.md config...},       # or "init": "base.safetensors" / "RUN_DIR/init"
-      "data":  {"tokenizer": "...", "corpus": ["texts/*.txt"], "seq_len": 256},
+      "data":  {"tokenizer": "...", "corpus": ["texts/*.txt"], "seq_len": 256, "eval_fraction": 0.02},
       "optim": {"lr": 3e-4, "warmup": 100, "min_lr_ratio": 0.1, "weight_decay": 0.1, "clip": 1.0},
-      "train": {"batch": 8, "grad_accum": 1, "steps": 1000, "loss_chains": null, ...}
+      "train": {"batch": 8, "grad_accum": 1, "steps": 1000, "loss_chains": null, "eval_every": 100,
+                "early_stopping": {"patience": 5, "min_delta": 0.0}, ...}
     }
 """
 from __future__ import annotations
@@ -29,6 +30,17 @@ class DataConfig:
     shards: Optional[str] = None        # a folder of pre-tokenized shards (index.json); wins over corpus
     seq_len: int = 256
     eos_token: Optional[str] = None     # appended after each file; default: the config's eos / <|endoftext|> / </s>
+    # the held-out split (evaluation): either a share of the training stream, or a separate set
+    eval_fraction: float = 0.0          # share of the stream held out, in whole blocks spread evenly over it
+    eval_block: Optional[int] = None    # tokens per block of that split; default 16 * (seq_len + 1)
+    eval_corpus: list[str] = field(default_factory=list)  # or: held-out text files, tokenized to RUN_DIR/eval_data
+    eval_shards: Optional[str] = None   # or: a folder of held-out shards (index.json); wins over eval_corpus
+
+    def has_eval(self) -> bool:
+        return self.eval_fraction > 0 or bool(self.eval_corpus) or self.eval_shards is not None
+
+    def block_tokens(self) -> int:
+        return self.eval_block or 16 * (self.seq_len + 1)
 
 
 @dataclass
@@ -40,6 +52,12 @@ class OptimConfig:
     betas: tuple[float, float] = (0.9, 0.95)
     eps: float = 1e-8
     clip: float = 1.0                   # max global grad norm; 0 -> no clipping
+
+
+@dataclass
+class EarlyStoppingConfig:
+    patience: int = 5                   # evaluations in a row in which no sub-model k improved -> stop
+    min_delta: float = 0.0              # an improvement is a held-out loss below best_k - min_delta
 
 
 @dataclass
@@ -58,6 +76,10 @@ class TrainConfig:
     keep_checkpoints: int = 3           # older step_N folders are deleted; 0 keeps all
     log_every: int = 10
     peak_flops: Optional[float] = None  # per device, for MFU; default a guess from the GPU name
+    eval_every: int = 0                 # steps between held-out evaluations (0: only at the end); needs a split
+    eval_windows: int = 128             # held-out windows per evaluation (fixed; fewer if the split is smaller)
+    eval_batch: Optional[int] = None    # windows per rank per forward; default train.batch
+    early_stopping: Optional[EarlyStoppingConfig] = None   # {"patience": P, "min_delta": d}; default off
 
 
 @dataclass
@@ -82,6 +104,9 @@ class RunConfig:
         top = _build(cls, d, "run config", partial=True)
         cfg = cls(**top, **kw)
         cfg.optim.betas = tuple(cfg.optim.betas)
+        es = cfg.train.early_stopping
+        if isinstance(es, dict):
+            cfg.train.early_stopping = _build(EarlyStoppingConfig, es, "train.early_stopping")
         cfg._resolve_paths(base_dir)
         cfg.validate()
         return cfg
@@ -104,6 +129,8 @@ class RunConfig:
         self.data.tokenizer = rel(self.data.tokenizer)
         self.data.shards = rel(self.data.shards)
         self.data.corpus = [rel(p) for p in self.data.corpus]
+        self.data.eval_shards = rel(self.data.eval_shards)
+        self.data.eval_corpus = [rel(p) for p in self.data.eval_corpus]
 
     def validate(self) -> None:
         t, o = self.train, self.optim
@@ -125,6 +152,24 @@ class RunConfig:
             raise ValueError("train.loss_chains: a non-empty list of distinct k")
         if o.warmup < 0 or not (0.0 <= o.min_lr_ratio <= 1.0):
             raise ValueError("optim.warmup >= 0 and 0 <= optim.min_lr_ratio <= 1")
+        dc = self.data
+        if not 0.0 <= dc.eval_fraction < 1.0:
+            raise ValueError("data.eval_fraction must be in [0, 1)")
+        if dc.eval_fraction > 0 and (dc.eval_corpus or dc.eval_shards):
+            raise ValueError("data: give eval_fraction (a share of the corpus) or eval_corpus/eval_shards, not both")
+        if dc.eval_block is not None and dc.eval_block < dc.seq_len + 1:
+            raise ValueError(f"data.eval_block must be >= seq_len + 1 = {dc.seq_len + 1}")
+        if t.eval_every < 0 or t.eval_windows < 1 or (t.eval_batch is not None and t.eval_batch < 1):
+            raise ValueError("train.eval_every >= 0, train.eval_windows >= 1, train.eval_batch >= 1")
+        if (t.eval_every > 0 or t.early_stopping is not None) and not dc.has_eval():
+            raise ValueError("train.eval_every / train.early_stopping need a held-out split: "
+                             "data.eval_fraction, data.eval_corpus or data.eval_shards")
+        es = t.early_stopping
+        if es is not None:
+            if t.eval_every < 1:
+                raise ValueError("train.early_stopping needs train.eval_every >= 1")
+            if es.patience < 1 or es.min_delta < 0:
+                raise ValueError("train.early_stopping: patience >= 1 and min_delta >= 0")
 
     def loss_plan(self, n_chains: int) -> tuple[list[int], list[float]]:
         """(ks, weights) of the multi-chain loss for a model of n chains."""

@@ -9,12 +9,21 @@ model for the logits of each k in the loss (`model(ids, ks)`), the parameters of
 RUN_DIR (the config's `out`) after a run:
     config.json  tokenizer.json  run.json      model config, tokenizer, the run config as used
     data/        token shards of the corpus (unless data.shards names a folder)
+    eval_data/   token shards of data.eval_corpus (when the held-out set is given as text)
     checkpoints/step_N/                        torch.distributed.checkpoint (dist_checkpoint.py)
+    best/step_N/                               the weights of the best evaluation (runs that evaluate)
     log.jsonl                                  one record per logged step
+
+Held-out evaluation (data.eval_fraction / eval_corpus / eval_shards; evaluate.py): every
+train.eval_every steps and after the last step, the mean held-out cross-entropy and perplexity of
+every sub-model k = 1..n over a fixed list of windows, logged with the step. train.early_stopping
+{patience, min_delta} ends the run after `patience` evaluations in a row in which no k beat its best
+by min_delta; best/ keeps the weights of the evaluation with the lowest mean over k.
 
 Exact resume: the data of step s is a pure function of (seed, s), the LR of s a function of s, and
 the checkpoint holds model, optimizer, RNG and data state, so a run stopped after a checkpoint and
 resumed logs the same losses as one never stopped (bit-identical on the CPU in float32).
+The early-stopping state (best loss per k, best step, bad-evaluation count) is in the checkpoint too.
 Ctrl-C (SIGINT) or SIGTERM: the step in flight finishes, a checkpoint is written, exit code 130.
 """
 from __future__ import annotations
@@ -30,12 +39,15 @@ import sys
 import time
 from typing import Optional
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
 from . import dist_checkpoint as dckpt
-from .data import TokenStream, WindowSampler, ensure_shards, expand_corpus, find_eos_id
+from .data import (TokenStream, WindowSampler, ensure_shards, eval_starts, expand_corpus, find_eos_id,
+                   holdout_split)
+from .evaluate import EarlyStopping, evaluate
 from .metrics import Logger, Meter, count_params, flops_per_token, guess_peak_flops
 from .optim import build_optimizer, clip_grad_norm, lr_at, set_lr
 from .parallelize import autocast_context, parallelize
@@ -223,18 +235,48 @@ def train(cfg: RunConfig, freeze_chains: Optional[int] = None, resume: bool = Fa
         raise SystemExit("no tokenizer: set data.tokenizer (a tokenizer.json)")
     if rank == 0 and not resuming:
         prepare_run_dir(cfg, model, tok_src)
-    shard_dir = cfg.data.shards or os.path.join(cfg.out, "data")
-    if rank == 0 and not cfg.data.shards:
+    dc = cfg.data
+    shard_dir = dc.shards or os.path.join(cfg.out, "data")
+    eval_dir = dc.eval_shards or (os.path.join(cfg.out, "eval_data") if dc.eval_corpus else None)
+    if rank == 0 and (not dc.shards or (dc.eval_corpus and not dc.eval_shards)):
         from tokenizers import Tokenizer
 
-        eos = find_eos_id(Tokenizer.from_file(tok_src), cfg.data.eos_token, model.config.eos_token_id)
-        idx = ensure_shards(expand_corpus(cfg.data.corpus), tok_src, shard_dir, eos)
-        log.info(f"data: {idx['tokens']} tokens in {len(idx['shards'])} shard(s) at {shard_dir}")
+        eos = find_eos_id(Tokenizer.from_file(tok_src), dc.eos_token, model.config.eos_token_id)
+        files = [] if dc.shards else expand_corpus(dc.corpus)
+        if not dc.shards:
+            idx = ensure_shards(files, tok_src, shard_dir, eos)
+            log.info(f"data: {idx['tokens']} tokens in {len(idx['shards'])} shard(s) at {shard_dir}")
+        if dc.eval_corpus and not dc.eval_shards:
+            eval_files = expand_corpus(dc.eval_corpus)
+            both = sorted(set(map(os.path.abspath, files)) & set(map(os.path.abspath, eval_files)))
+            if both:
+                raise SystemExit(f"data.eval_corpus: {both[0]} is in data.corpus too; held-out text must not be trained on")
+            idx = ensure_shards(eval_files, tok_src, eval_dir, eos)
+            log.info(f"held-out data: {idx['tokens']} tokens at {eval_dir}")
     barrier()
     stream = TokenStream(shard_dir)
     if stream.vocab_size > model.config.vocab_size:
         raise SystemExit(f"tokenizer has {stream.vocab_size} ids, the model's vocab_size is {model.config.vocab_size}")
-    sampler = WindowSampler(stream, cfg.data.seq_len, t.batch, cfg.seed, rank, world)
+    # the held-out split: a share of this stream's blocks, or a separate stream
+    train_iv, eval_stream, eval_win, early = None, None, None, None
+    if dc.eval_fraction > 0:
+        train_iv, eval_iv = holdout_split(stream.n_tokens, dc.eval_fraction, dc.block_tokens())
+        eval_stream = stream
+    elif eval_dir is not None:
+        eval_stream = TokenStream(eval_dir)
+        eval_iv = np.array([[0, eval_stream.n_tokens]], dtype=np.int64)
+        if eval_stream.vocab_size > model.config.vocab_size:
+            raise SystemExit(f"held-out data: {eval_stream.vocab_size} ids, the model's vocab_size is {model.config.vocab_size}")
+    if eval_stream is not None:
+        eval_win = eval_starts(eval_iv, dc.seq_len, t.eval_windows)
+        es = t.early_stopping
+        early = EarlyStopping(n, es.patience if es else None, es.min_delta if es else 0.0)
+        held = int(sum(b - a for a, b in eval_iv))
+        log.info(f"held-out: {held} tokens ({eval_dir or f'{dc.eval_fraction:g} of the stream in blocks of {dc.block_tokens()}'}); "
+                 f"{len(eval_win)} windows of {dc.seq_len + 1} per evaluation, "
+                 + (f"every {t.eval_every} steps and after the last" if t.eval_every else "after the last step")
+                 + (f"; early stopping: patience {es.patience}, min_delta {es.min_delta:g}" if es else ""))
+    sampler = WindowSampler(stream, dc.seq_len, t.batch, cfg.seed, rank, world, intervals=train_iv)
 
     # parallelize, optimizer
     n_all, n_non_embed = count_params(model)
@@ -248,14 +290,23 @@ def train(cfg: RunConfig, freeze_chains: Optional[int] = None, resume: bool = Fa
 
     step = 0
     if resuming:
-        got = dckpt.load(cfg.out, start, model, opt, sampler.state_dict(0))
+        got = dckpt.load(cfg.out, start, model, opt, sampler.state_dict(0),
+                         eval_template=early.state_dict() if early else None)
         step = got["step"]
         if got["data"].get("seed") != cfg.seed:
             raise SystemExit(f"--resume: the checkpoint was trained with seed {got['data'].get('seed')}, the config says {cfg.seed}")
         if rank == 0:
             _trim_log(cfg.out, step)
         log.info(f"resumed from {cfg.out}/checkpoints/step_{step}")
+        if early is not None:
+            if got["eval"] is not None:
+                early.load_state_dict(got["eval"])
+            # best/ weights written after this checkpoint belong to steps about to be redone
+            dckpt.prune_best(cfg.out, {early.best_step})
+            if early.best_step and early.best_step not in dckpt.list_best_steps(cfg.out):
+                log.info(f"warning: best/step_{early.best_step} (the checkpoint's best evaluation) is missing")
     barrier()
+    ckpt_best = early.best_step if early else 0   # the best step the latest checkpoint refers to
 
     peak = t.peak_flops or guess_peak_flops(device)
     tokens_per_step = t.batch * cfg.data.seq_len * t.grad_accum * world
@@ -268,9 +319,12 @@ def train(cfg: RunConfig, freeze_chains: Optional[int] = None, resume: bool = Fa
     history: list[dict] = []
     last_saved = step
     stopped = False
+    early_stopped = bool(early and early.stop_step)
+    if early_stopped:
+        log.info(f"early-stopped at step {early.stop_step} (best evaluation: step {early.best_step}); nothing to resume")
     t_start = time.perf_counter()
     with StopFlag() as stop:
-        while step < t.steps:
+        while step < t.steps and not early_stopped:
             step += 1
             lr = lr_at(step, t.steps, cfg.optim)
             set_lr(opt, lr)
@@ -299,21 +353,48 @@ def train(cfg: RunConfig, freeze_chains: Optional[int] = None, resume: bool = Fa
             rec = {"step": step, "loss": float(sum(w * acc[i] for i, w in enumerate(weights))),
                    "loss_k": loss_k, "lr": lr, "grad_norm": gnorm}
             history.append(rec)
-            if step % t.log_every == 0 or step == t.steps or step == 1 or stop_now:
+            do_eval = early is not None and ((t.eval_every and step % t.eval_every == 0) or step == t.steps)
+            do_log = step % t.log_every == 0 or step == t.steps or step == 1 or stop_now or do_eval
+            if do_log:
                 rec.update(meter.read())
                 rec["tokens"] = step * tokens_per_step
                 rec["elapsed_s"] = time.perf_counter() - t_start
+            if do_eval:
+                ev = evaluate(model, eval_stream, eval_win, dc.seq_len, t.eval_batch or t.batch, device, ctx, rank, world)
+                new_best, early_stopped = early.update(step, ev["loss_k"])
+                rec.update({"eval_loss": ev["loss"], "eval_loss_k": ev["loss_k"], "eval_ppl_k": ev["ppl_k"],
+                            "eval_tokens": ev["tokens"], **early.record()})
+                if early_stopped:
+                    rec["early_stop"] = True
+                if new_best:
+                    dckpt.save_best(cfg.out, step, model, {"step": step, **{k: v for k, v in rec.items() if k.startswith("eval_")}},
+                                    keep={ckpt_best})
+                meter.reset()  # evaluation is not training time
+            if do_log:
                 log.log(rec)
-            if step % t.checkpoint_every == 0 or step == t.steps or stop_now:
-                dckpt.save(cfg.out, step, model, opt, sampler.state_dict(step + 1), keep=t.keep_checkpoints)
+            if step % t.checkpoint_every == 0 or step == t.steps or stop_now or early_stopped:
+                dckpt.save(cfg.out, step, model, opt, sampler.state_dict(step + 1), keep=t.keep_checkpoints,
+                           eval_state=early.state_dict() if early else None)
                 last_saved = step
                 log.info(f"checkpoint: {cfg.out}/checkpoints/step_{step}")
+                if early is not None:
+                    ckpt_best = early.best_step
+                    dckpt.prune_best(cfg.out, {ckpt_best})
                 meter.reset()  # the save is not training time
+            if early_stopped:
+                log.info(f"early stopping after step {step}: no sub-model's held-out loss improved by more than "
+                         f"{early.min_delta:g} in {early.patience} evaluations; the best weights (step "
+                         f"{early.best_step}, mean held-out loss {early.best_mean:.4f}) are in {cfg.out}/best")
+                break
             if stop_now:
                 stopped = True
                 log.info(f"stopped by a signal after step {step}; continue with --resume")
                 break
+    if early is not None and early.best_step and not stopped:
+        log.info(f"best evaluation: step {early.best_step}, mean held-out loss {early.best_mean:.4f} "
+                 f"-> {cfg.out}/best/step_{early.best_step} (export with --best)")
     return {"steps": step, "history": history, "stopped": stopped, "last_saved": last_saved,
+            "early_stopped": early_stopped, "best_step": early.best_step if early else None,
             "rank": rank, "world": world, "model": model}
 
 
