@@ -100,6 +100,8 @@ export interface TrainerOptions {
   eps?: number;
   /** Global gradient-norm clipping; 0 turns it off. */
   gradClip?: number;
+  /** Label smoothing e in [0, 1): the target's share e spread evenly over the vocabulary. Default 0. */
+  labelSmoothing?: number;
   /** 'multi': mean over k = 1..n of the cross-entropy of logits_k; 'full': the full model only. */
   loss?: 'multi' | 'full';
   /** Chains 1..K are not updated (0 <= K < n). */

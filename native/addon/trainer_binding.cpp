@@ -175,6 +175,9 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     opt.beta2 = float(number("beta2", opt.beta2));
     opt.eps = float(number("eps", opt.eps));
     opt.grad_clip = float(number("gradClip", opt.grad_clip));
+    opt.label_smoothing = float(number("labelSmoothing", opt.label_smoothing));
+    if (!(opt.label_smoothing >= 0.0f && opt.label_smoothing < 1.0f))
+      throw Napi::RangeError::New(env, "options.labelSmoothing must be in [0, 1)");
     opt.freeze_chains = int32_t(integer("freezeChains", 0));
     opt.threads = int32_t(integer("threads", 0));
     Napi::Value loss = o.Get("loss");

@@ -7,7 +7,7 @@ import { UsageError } from '../usage.js';
 
 export const TRAIN_USAGE = `usage: colm train --config MODEL.json --tokenizer tokenizer.json --corpus FILE... --steps N --out DIR
          [--corpus-format text|brown] [--tokenizer-config FILE] [--batch 8] [--seq-len 256]
-         [--lr 2e-3] [--min-lr 2e-4] [--warmup N] [--weight-decay 0.1] [--grad-clip 1]
+         [--lr 2e-3] [--min-lr 2e-4] [--warmup N] [--weight-decay 0.1] [--grad-clip 1] [--label-smoothing 0]
          [--loss multi|full] [--freeze-chains K] [--seed S] [--threads N]
          [--eval-every N] [--eval-windows 64] [--save-every N] [--early-stop P]
        colm train --init MODEL ...        start from a checkpoint's weights (config and tokenizer too)
@@ -31,6 +31,7 @@ export interface TrainArgs {
   warmup?: string;
   weightDecay?: string;
   gradClip?: string;
+  labelSmoothing?: string;
   loss?: string;
   freezeChains?: string;
   seed?: string;
@@ -64,6 +65,7 @@ export async function trainCommand(a: TrainArgs, out: NodeJS.WriteStream | NodeJ
   set('warmupSteps', intOption(a.warmup, 'warmup', 0, 1e9));
   set('weightDecay', floatOption(a.weightDecay, 'weight-decay', 0, 10));
   set('gradClip', floatOption(a.gradClip, 'grad-clip', 0, 1e6));
+  set('labelSmoothing', floatOption(a.labelSmoothing, 'label-smoothing', 0, 0.999));
   set('loss', a.loss as 'multi' | 'full' | undefined);
   set('freezeChains', intOption(a.freezeChains, 'freeze-chains', 0, 1024));
   set('seed', intOption(a.seed, 'seed', 0, 2 ** 31 - 1));

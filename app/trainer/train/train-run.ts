@@ -34,6 +34,7 @@ export interface Hyperparameters {
   beta2: number;
   eps: number;
   gradClip: number;
+  labelSmoothing: number;
   loss: 'multi' | 'full';
   freezeChains: number;
   seed: number;
@@ -49,6 +50,7 @@ export const DEFAULT_HYPERPARAMETERS: Omit<Hyperparameters, 'steps' | 'warmupSte
   beta2: 0.95,
   eps: 1e-8,
   gradClip: 1,
+  labelSmoothing: 0,
   loss: 'multi',
   freezeChains: 0,
   seed: 0,
@@ -298,6 +300,7 @@ export async function trainRun(o: TrainRunOptions, out: ProgressStream, err: Pro
     beta2: h.beta2,
     eps: h.eps,
     gradClip: h.gradClip,
+    labelSmoothing: h.labelSmoothing,
     loss: h.loss,
     freezeChains: h.freezeChains,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),

@@ -35,6 +35,7 @@ struct TrainOptions {
   float beta2 = 0.95f;
   float eps = 1e-8f;
   float grad_clip = 1.0f;        // global L2 norm; 0 turns clipping off
+  float label_smoothing = 0.0f;  // share of each target spread evenly over the vocabulary (0 <= e < 1)
   TrainLoss loss = TrainLoss::Multi;
   int32_t freeze_chains = 0;     // chains 1..K are not updated (0 <= K < n)
   int32_t threads = 0;           // 0: default_thread_count()

@@ -101,7 +101,7 @@ struct Trainer::Impl {
   std::vector<float> d_h1, d_h2;     // (N, H) gradients of act/gate and of up
   std::vector<float> head_c;         // (chunk, n, V) chain contributions to the logits, then their gradients
   std::vector<float> norm_partials;  // (chunks, D) per-chunk norm weight gradients
-  std::vector<double> row_loss;      // (N, n)
+  std::vector<double> row_loss;      // (N, 2n): cross-entropy per k, then against the uniform per k
 
   // passes (train_pass.cpp)
   void ensure_batch(int32_t batch, int32_t seq);

@@ -432,21 +432,28 @@ void softmax_backward_row(float* s, float* dp, int64_t n, float scale, float lse
 // ---- loss ----
 
 void multi_chain_loss_row(float* c, int32_t n, int64_t V, int32_t target,
-                                      const float* weight, double* loss, float* running) {
+                                      const float* weight, float smoothing, double* loss, float* running) {
   for (int64_t i = 0; i < V; ++i) running[i] = 0.0f;
   for (int32_t k = 0; k < n; ++k) {
     float* ck = c + int64_t(k) * V;
+    double logit_sum = 0;  // plain loop in double: the same sum in every instruction set
     for (int64_t i = 0; i < V; ++i) {
       running[i] += ck[i];
       ck[i] = running[i];
+      logit_sum += double(running[i]);
     }
     const float m = imax(ck, V);
     const float sum = iexp_shifted(ck, V, m);
     const double lse = double(m) + std::log(double(sum));
     loss[k] = lse - double(running[target]);
+    loss[n + k] = lse - logit_sum / double(V);
     const float f = weight[k] / sum;
     for (int64_t i = 0; i < V; ++i) ck[i] *= f;
-    ck[target] -= weight[k];
+    if (smoothing != 0.0f) {
+      const float spread = weight[k] * smoothing / float(V);
+      for (int64_t i = 0; i < V; ++i) ck[i] -= spread;
+    }
+    ck[target] -= weight[k] * (1.0f - smoothing);
   }
   for (int32_t k = n - 2; k >= 0; --k) {
     float* ck = c + int64_t(k) * V;

@@ -47,8 +47,8 @@ struct TrainKernels {
                     const float* sin_t, bool inverse);
   float (*softmax_row)(float* s, int64_t n, float scale);
   void (*softmax_backward_row)(float* s, float* dp, int64_t n, float scale, float lse, float delta);
-  void (*multi_chain_loss_row)(float* c, int32_t n, int64_t V, int32_t target, const float* weight, double* loss,
-                               float* running);
+  void (*multi_chain_loss_row)(float* c, int32_t n, int64_t V, int32_t target, const float* weight,
+                               float smoothing, double* loss, float* running);
   void (*adamw_update)(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s, bool decay);
   double (*sum_squares)(const float* x, int64_t n);
 };

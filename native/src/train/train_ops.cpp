@@ -46,9 +46,9 @@ void softmax_backward_row(float* s, float* dp, int64_t n, float scale, float lse
   train_kernels().softmax_backward_row(s, dp, n, scale, lse, delta);
 }
 
-void multi_chain_loss_row(float* c, int32_t n, int64_t V, int32_t target, const float* weight, double* loss,
-                          float* running) {
-  train_kernels().multi_chain_loss_row(c, n, V, target, weight, loss, running);
+void multi_chain_loss_row(float* c, int32_t n, int64_t V, int32_t target, const float* weight, float smoothing,
+                          double* loss, float* running) {
+  train_kernels().multi_chain_loss_row(c, n, V, target, weight, smoothing, loss, running);
 }
 
 void adamw_update(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s, bool decay) {

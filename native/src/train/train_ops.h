@@ -48,10 +48,12 @@ void softmax_backward_row(float* s, float* dp, int64_t n, float scale, float lse
 // ---- the loss of one position for every chain count ----
 // c: n rows of V floats, chain j's contribution to the logits. On return c[j] holds the
 // gradient of the objective with respect to chain j's contribution: sum over k >= j of
-// weight[k] * (softmax(logits_k) - onehot(target)). loss[k] = cross-entropy of logits_k.
+// weight[k] * (softmax(logits_k) - q), q = (1 - smoothing) * onehot(target) + smoothing / V (label
+// smoothing; 0: plain cross-entropy). loss[k] = cross-entropy of logits_k against the target,
+// loss[n + k] = against the uniform distribution (the smoothed objective is the mix of the two).
 // running: V floats of scratch.
 void multi_chain_loss_row(float* c, int32_t n, int64_t V, int32_t target, const float* weight,
-                          double* loss, float* running);
+                          float smoothing, double* loss, float* running);
 
 // ---- AdamW on a run of elements ----
 struct AdamStep {

@@ -166,7 +166,7 @@ void Trainer::Impl::ensure_batch(int32_t b, int32_t s) {
   d_h2.resize(Nn * H);
   head_c.resize(size_t(std::min(N, kHeadChunk)) * size_t(head_ld()));
   norm_partials.resize(size_t((N + kNormChunk - 1) / kNormChunk) * D);
-  row_loss.resize(Nn * n);
+  row_loss.resize(Nn * n * 2);
 }
 
 void Trainer::Impl::load_tokens(const int32_t* tokens) {
@@ -313,7 +313,7 @@ std::vector<double> Trainer::Impl::run(bool backward, const std::atomic<bool>& c
       if (running.size() < size_t(V)) running.resize(size_t(V));
       for (int64_t i = i0; i < i1; ++i)
         train::multi_chain_loss_row(head_c.data() + size_t(i) * ldc, n, V, targets[size_t(r0 + i)], weight.data(),
-                                    row_loss.data() + size_t(r0 + i) * n, running.data());
+                                    options.label_smoothing, row_loss.data() + size_t(r0 + i) * 2 * n, running.data());
     });
     prof.mark("head.loss");
     if (!backward) continue;
@@ -330,9 +330,11 @@ std::vector<double> Trainer::Impl::run(bool backward, const std::atomic<bool>& c
     prof.mark("head.backward");
   }
   prof.mark("head.other");
-  std::vector<double> losses(size_t(n), 0.0);
+  // losses[k]: cross-entropy of sub-model k; losses[n + k]: its cross-entropy against the uniform
+  // distribution (label smoothing's second term).
+  std::vector<double> losses(size_t(2 * n), 0.0);
   for (int32_t r = 0; r < N; ++r)
-    for (int32_t k = 0; k < n; ++k) losses[size_t(k)] += row_loss[size_t(r) * n + k];
+    for (int32_t k = 0; k < 2 * n; ++k) losses[size_t(k)] += row_loss[size_t(r) * 2 * n + k];
   for (double& l : losses) l /= double(N);
   if (!backward) return losses;
 

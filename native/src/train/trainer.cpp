@@ -396,15 +396,20 @@ std::vector<Segment> trainable_segments(const Trainer::Impl& t) {
   return out;
 }
 
+// losses: run()'s 2n values. The objective mixes the cross-entropy with the uniform's by the
+// label smoothing; the losses reported per chain are the plain cross-entropies.
 StepResult summarise(const Trainer::Impl& t, const std::vector<double>& losses) {
+  const size_t n = losses.size() / 2;
+  const double e = double(t.options.label_smoothing);
+  auto objective = [&](size_t k) { return (1.0 - e) * losses[k] + e * losses[n + k]; };
   StepResult r;
-  r.loss_per_chain = losses;
+  r.loss_per_chain.assign(losses.begin(), losses.begin() + std::ptrdiff_t(n));
   if (t.options.loss == TrainLoss::Full) {
-    r.loss = losses.back();
+    r.loss = objective(n - 1);
   } else {
     double s = 0;
-    for (double l : losses) s += l;
-    r.loss = s / double(losses.size());
+    for (size_t k = 0; k < n; ++k) s += objective(k);
+    r.loss = s / double(n);
   }
   return r;
 }
@@ -479,7 +484,9 @@ std::vector<double> Trainer::evaluate(const int32_t* tokens, int32_t batch, int3
   CancelReset reset{cancel};
   t.ensure_batch(batch, seq_len);
   t.load_tokens(tokens);
-  return t.run(false, cancel);
+  std::vector<double> losses = t.run(false, cancel);
+  losses.resize(losses.size() / 2);  // the cross-entropy of each sub-model
+  return losses;
 }
 
 StepResult Trainer::compute_gradients(const int32_t* tokens, int32_t batch, int32_t seq_len,
