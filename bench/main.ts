@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 
 import { ggufBench } from './gguf-bench.js';
 import { compareWithLlamaCpp, formatTable } from './llama-cpp/compare.js';
-import { measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
+import { measureKvDecode, measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
 import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
 import { trainThroughput } from './train-throughput.js';
 
@@ -161,6 +161,26 @@ async function gguf(): Promise<void> {
   );
 }
 
+// KV cache types: decode with a long filled context, where attention streams K and V rows of every
+// past position (docs/BENCHMARKS.md, KV cache types).
+async function kvTypes(): Promise<void> {
+  const path = await syntheticModel(DENSE_130M, 'F16', log);
+  const model = await loadModel(path);
+  const rows: (string | number)[][] = [];
+  const results = [];
+  for (const filled of quick ? [512] : large ? [2048, 4096] : [2048]) {
+    const measured = await measureKvDecode(model, { kvTypes: ['f32', 'bf16', 'f16', 'q8_0'], filled, decodeTokens: quick ? 8 : 16, threads, rounds: quick ? 1 : 3 });
+    const f32 = measured[0]!.decodeTokensPerSecond;
+    for (const r of measured) {
+      results.push({ filled, ...r });
+      rows.push([filled, r.kvType, r.kvBytes / 2 ** 20, r.decodeTokensPerSecond, r.decodeTokensPerSecond / f32]);
+    }
+  }
+  table(`KV cache types: ${DENSE_130M.name} (F16 weights), decode after a filled context, ${threads} threads`, ['filled', 'kv type', 'KV MiB', 'tok/s', 'vs f32'], rows);
+  report.kvTypes = results;
+  model.dispose();
+}
+
 async function elastic(): Promise<void> {
   const path = await syntheticModel(AIR4_500M, 'BF16', log);
   const model = await loadModel(path);
@@ -205,7 +225,7 @@ const threads = Math.min(2, cpus().length);
 const system = loadAddon().systemInfo();
 report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernels: system.kernels, available: system.kernelsAvailable };
 log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; kernels ${system.kernels} (available: ${system.kernelsAvailable?.join(', ')})`);
-// --only SECTION (kernels, end-to-end, llama-cpp, gguf, elastic, training) runs one section.
+// --only SECTION (kernels, end-to-end, llama-cpp, gguf, elastic, kv, training) runs one section.
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
 const runs = (section: string) => only === undefined || only === section;
@@ -215,5 +235,6 @@ if (runs('end-to-end')) await endToEnd(triad);
 if (runs('llama-cpp')) await llamaCpp();
 if (runs('gguf')) await gguf();
 if (runs('elastic')) await elastic();
+if (runs('kv')) await kvTypes();
 if (runs('training')) report.training = await trainThroughput({ steps: quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) }, log);
 if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -1,4 +1,5 @@
 // Timed runs of the engine for the benchmark: decode and prefill rates, chain switches.
+import type { KvType } from '../app/engine/kv-type.js';
 import type { Model } from '../app/engine/model.js';
 
 export interface Rates {
@@ -72,5 +73,35 @@ export async function measureSwitchCost(model: Model, threads: number, from: num
     return { steadyMs: median(steady), afterSwitchMs: median(after) };
   } finally {
     session.dispose();
+  }
+}
+
+/**
+ * Decode rate with the KV cache filled to `filled` positions, per KV cache type: attention then
+ * streams `filled` rows of K and V per layer and token, which a narrow type halves (or more). One
+ * session per type, each filled once; the rounds take the types in turn (best of `rounds` each), so
+ * a busy machine slows every type alike.
+ */
+export async function measureKvDecode(
+  model: Model,
+  opts: { kvTypes: readonly KvType[]; filled: number; decodeTokens: number; threads: number; rounds: number },
+): Promise<Array<{ kvType: KvType; decodeTokensPerSecond: number; kvBytes: number }>> {
+  const chains = model.chainCount;
+  const sessions = opts.kvTypes.map((kvType) => model.createSession({ contextSize: opts.filled + opts.decodeTokens + 8, threads: opts.threads, kvType }));
+  try {
+    for (const s of sessions) await s.evaluate(promptOf(opts.filled, model.config.vocabSize), { chains, logits: 'none' });
+    const best = sessions.map(() => Infinity);
+    for (let round = 0; round < opts.rounds; round++) {
+      for (let j = 0; j < sessions.length; j++) {
+        const s = sessions[j]!;
+        s.truncate(opts.filled);
+        const t0 = performance.now();
+        for (let i = 0; i < opts.decodeTokens; i++) await s.evaluate([(i * 31) % 290], { chains, logits: 'last' });
+        best[j] = Math.min(best[j]!, (performance.now() - t0) / opts.decodeTokens);
+      }
+    }
+    return sessions.map((s, j) => ({ kvType: opts.kvTypes[j]!, decodeTokensPerSecond: 1000 / best[j]!, kvBytes: s.kvCacheBytes }));
+  } finally {
+    sessions.forEach((s) => s.dispose());
   }
 }

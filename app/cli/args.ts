@@ -1,5 +1,13 @@
 // Typed reading of command-line options: every bad value is a UsageError naming the option.
+import { isKvType, KV_TYPES, type KvType } from '../engine/kv-type.js';
 import { UsageError } from './usage.js';
+
+/** --kv-type: the KV cache's element type; absent: the engine's default (bf16). */
+export function kvTypeOption(value: string | undefined): KvType | undefined {
+  if (value === undefined) return undefined;
+  if (!isKvType(value)) throw new UsageError(`--kv-type must be one of ${KV_TYPES.join(', ')}, got "${value}"`);
+  return value;
+}
 
 export function intOption(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;

@@ -2,11 +2,12 @@
 // machine's free memory holds (app/engine/context-plan.ts). Above the model's limit: refused
 // (exit 1), since RoPE was never trained past max_position_embeddings.
 import type { ContextPlan } from '../engine/context-plan.js';
+import type { KvType } from '../engine/kv-type.js';
 import type { Model } from '../engine/model.js';
 
-export function cliContextPlan(model: Model, requested: number | undefined): ContextPlan {
+export function cliContextPlan(model: Model, requested: number | undefined, kvType?: KvType): ContextPlan {
   try {
-    return model.contextPlan(requested);
+    return model.contextPlan(requested, kvType);
   } catch (error) {
     throw new Error(`--context: ${(error as Error).message}`);
   }

@@ -2,7 +2,7 @@
 // codes (1: bad input, named; 2: bad usage). Never a crash signal, never a stack trace.
 import { parseArgs } from 'node:util';
 
-import { floatOption, intList, intOption } from './args.js';
+import { floatOption, intList, intOption, kvTypeOption } from './args.js';
 import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { growCommand } from './commands/grow.js';
@@ -32,6 +32,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   threads: { type: 'string' },
   context: { type: 'string' },
+  'kv-type': { type: 'string' },
   chat: { type: 'boolean' },
   json: { type: 'boolean' },
   kernels: { type: 'string' },
@@ -120,21 +121,22 @@ export async function main(argv: string[]): Promise<number> {
     const chains = intOption(v.chains, 'chains', 1, 1024);
     // The engine's own bound; the model's limit (max_position_embeddings) is checked once it is read.
     const context = intOption(v.context, 'context', 1, 1 << 24);
+    const kvType = kvTypeOption(v['kv-type']);
     switch (command) {
       case 'info': {
         if (rest.length > 1) throw new UsageError('colm info takes one MODEL');
-        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout, context);
+        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout, context, kvType);
         return 0;
       }
       case 'run': {
         if (rest.length < 1 || rest.length > 2) throw new UsageError('usage: colm run [MODEL] "prompt"');
         const [modelPath, prompt] = rest.length === 2 ? [rest[0]!, rest[1]!] : [defaultModelPath(), rest[0]!];
-        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, context, generate }, process.stdout, process.stderr, abort.signal);
+        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, context, kvType, generate }, process.stdout, process.stderr, abort.signal);
         return 0;
       }
       case 'chat': {
         if (rest.length > 1) throw new UsageError('usage: colm chat [MODEL]');
-        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, context, generate }, process.stdin, process.stdout);
+        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, context, kvType, generate }, process.stdin, process.stdout);
         return 0;
       }
       case 'logits': {
@@ -149,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
             schedule: v.schedule === undefined ? undefined : intList(v.schedule, 'schedule', 1),
             threads,
             context,
+            kvType,
           },
           process.stdout,
         );
@@ -168,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
             maxWindows: intOption(v['max-windows'], 'max-windows', 1, 1 << 30),
             chains,
             threads,
+            kvType,
             json: v.json ?? false,
           },
           process.stdout,
@@ -185,10 +189,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--context N] [--simulate-power FILE.json]');
+        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--context N] [--kv-type T] [--simulate-power FILE.json]');
         const port = intOption(v.port, 'port', 0, 65535);
         const maxQueue = intOption(v['max-queue'], 'max-queue', 0, 10_000);
-        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, simulatePower: v['simulate-power'] };
+        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, kvType, simulatePower: v['simulate-power'] };
         await serveCommand(serve, process.stdout, process.stderr, abort.signal);
         return 0;
       }

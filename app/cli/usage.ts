@@ -10,24 +10,24 @@ export class UsageError extends Error {
 export const HELP = `colm: run Chain-of-Model language models
 
 Usage:
-  colm info [MODEL] [--json] [--context N]
+  colm info [MODEL] [--json] [--context N] [--kv-type T]
            what the model holds, and the context a session gets with its KV cache memory
   colm run [MODEL] "prompt" [--chains K] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
-           [--context N]
-  colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S] [--context N]
+           [--context N] [--kv-type T]
+  colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S] [--context N] [--kv-type T]
            sampling options left out take the model's generation_config.json values (then the engine's)
   colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--max-queue N]
-           [--context N] [--simulate-power FILE.json]
+           [--context N] [--kv-type T] [--simulate-power FILE.json]
            the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port), and an
            OpenAI-compatible API at /v1 (docs/API.md); --api-key (or COLM_API_KEY) makes /v1 ask
            for "Authorization: Bearer KEY"; --max-queue: requests that may wait (default 16);
            --simulate-power replays a battery/GPU timeline for the chain policy
            (app/policy/README.md) instead of reading this machine
   colm logits MODEL --tokens t0,t1,... [--prefill P] (--chains K | --schedule k,k,...) [--threads N]
-           [--context N] (default: the tokens given)
+           [--context N] (default: the tokens given) [--kv-type T]
   colm perplexity MODEL --corpus FILE... [--corpus-format text|brown] [--window 256] [--max-windows N]
-           [--chains K] [--threads N] [--json]
+           [--chains K] [--threads N] [--kv-type T] [--json]
            perplexity at every chain count (or K) on the same windows of the files' text: each file
            one document ended by EOS, windows of --window tokens that do not overlap
   colm tokenizer train --corpus FILE... --vocab N --out tokenizer.json [--config-out FILE]
@@ -48,6 +48,10 @@ Usage:
 --context N: the positions a session holds. Without it: what the model allows
 (max_position_embeddings; 4096 when its config names none) and half of the free memory beside
 the weights holds, at least 256. Above max_position_embeddings it is refused (exit 1).
+
+--kv-type f32|bf16|f16|q8_0: how the KV cache stores keys and values (default bf16: half of f32's
+memory; q8_0: int8 with an F16 scale per 32 values, 0.27 of f32; f32: the exact reference). The
+error each adds is in docs/BENCHMARKS.md; --context's default grows as the cache shrinks.
 
 Every command that runs a model takes --kernels NAME (e.g. avx2, scalar, or the opt-in BF16
 precision mode avx512-bf16: decode activations rounded to BF16 for the AVX512-BF16 dot product).

@@ -1,6 +1,7 @@
 // What the preload script puts on window.colm, and what travels over IPC for it. Types only, and
 // only from files that are types only: the renderer imports this file (type-only) and must never
 // pull Node or Electron code into its bundle.
+import type { KvType } from '../engine/kv-type.js';
 import type { AppEvent, AppState, PolicyView, RulesOutcome } from '../host/app-state.js';
 import type { ChatTurn, ErrorInfo, GenerationSettings, GenerationSummary, LoadProgressInfo, ModelInfo, TokenBatch } from '../host/protocol.js';
 import type { Conversation, ConversationSummary, ExportFormat } from '../library/conversation-types.js';
@@ -15,6 +16,7 @@ export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInf
 export interface SessionOptions {
   contextSize?: number;
   threads?: number;
+  kvType?: KvType;
 }
 
 /** A file the user dropped or picked in the renderer, with its path inside a dropped folder. */

@@ -1,5 +1,6 @@
-// How many positions a session holds, and what they cost. The KV cache is float32 today: for
-// each layer, K and V rows of (all KV heads) x head_dim values. A layer with full attention keeps
+// How many positions a session holds, and what they cost. The KV cache holds, for each layer, K
+// and V rows of (all KV heads) x head_dim values in the session's KV type (kv-type.ts: 4 bytes a
+// value in f32, 2 in bf16 and f16, head_dim + 2 x ceil(head_dim / 32) bytes a head in q8_0). A layer with full attention keeps
 // one row per position; a sliding-window layer keeps a ring of min(context, W + 256) rows
 // (native/src/session.cpp: the window plus one forward call's chunk). Plain CoLM and CoLM-Air
 // cache the same num_key_value_heads in total (plain: split over the chains; Air: all chain 1's).
@@ -16,6 +17,7 @@
 import { freemem } from 'node:os';
 
 import type { ColmConfig } from '../checkpoint/types.js';
+import { DEFAULT_KV_TYPE, kvHeadBytes, type KvType } from './kv-type.js';
 
 /** Rows a sliding-window layer keeps beyond its window: one forward call's positions. */
 export const RING_CHUNK = 256;
@@ -31,16 +33,25 @@ export interface KvCacheShape {
   fullLayers: number; // layers that keep a row per position
   windowedLayers: number; // layers that keep a ring of min(context, window + 256) rows
   window: number | null;
-  rowBytes: number; // K and V of one position in one layer: 2 x kv heads x head_dim x bytes per value
+  kvType: KvType; // the element type rowBytes is priced in
+  kvHeads: number; // KV heads of a row (all chains)
+  headDim: number;
+  rowBytes: number; // K and V of one position in one layer: 2 x kv heads x kvHeadBytes(kvType, head_dim)
 }
 
-export function kvCacheShape(config: Pick<ColmConfig, 'numHiddenLayers' | 'numKeyValueHeads' | 'headDim' | 'slidingWindow' | 'slidingWindowLayers'>, bytesPerValue = 4): KvCacheShape {
+export function kvCacheShape(
+  config: Pick<ColmConfig, 'numHiddenLayers' | 'numKeyValueHeads' | 'headDim' | 'slidingWindow' | 'slidingWindowLayers'>,
+  kvType: KvType = DEFAULT_KV_TYPE,
+): KvCacheShape {
   const windowed = config.slidingWindow === null ? 0 : config.slidingWindowLayers.filter(Boolean).length;
   return {
     fullLayers: config.numHiddenLayers - windowed,
     windowedLayers: windowed,
     window: windowed > 0 ? config.slidingWindow : null,
-    rowBytes: 2 * config.numKeyValueHeads * config.headDim * bytesPerValue,
+    kvType,
+    kvHeads: config.numKeyValueHeads,
+    headDim: config.headDim,
+    rowBytes: 2 * config.numKeyValueHeads * kvHeadBytes(kvType, config.headDim),
   };
 }
 
@@ -82,8 +93,8 @@ export interface ContextPlan {
  * The context a session gets: `requested` when given (refused above the model's limit), else the
  * default for this machine's free memory now.
  */
-export function planContext(config: ColmConfig, mappedBytes: number, requested?: number, freeBytes = freemem()): ContextPlan {
-  const shape = kvCacheShape(config);
+export function planContext(config: ColmConfig, mappedBytes: number, requested?: number, freeBytes = freemem(), kvType: KvType = DEFAULT_KV_TYPE): ContextPlan {
+  const shape = kvCacheShape(config, kvType);
   const limit = config.maxPositionEmbeddings;
   if (requested !== undefined) checkContext(requested, limit);
   const context = requested ?? defaultContext(shape, limit, memoryBudget(freeBytes, mappedBytes));

@@ -13,6 +13,7 @@ import {
 import { TextTokenizer } from '../checkpoint/tokenizer.js';
 import type { ChainWidths, ColmConfig, LoadPlan, TensorDType } from '../checkpoint/types.js';
 import { planContext, type ContextPlan } from './context-plan.js';
+import { DEFAULT_KV_TYPE, isKvType, KV_TYPES, type KvType } from './kv-type.js';
 import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
@@ -117,17 +118,21 @@ export class Model {
    * The context a session gets and its KV cache bytes: `requested` (refused above
    * max_position_embeddings), else what the model allows and free memory holds (context-plan.ts).
    */
-  contextPlan(requested?: number): ContextPlan {
-    return planContext(this.config, this.info().mappedBytes, requested);
+  contextPlan(requested?: number, kvType: KvType = DEFAULT_KV_TYPE): ContextPlan {
+    return planContext(this.config, this.info().mappedBytes, requested, undefined, kvType);
   }
 
   /** A session of `contextSize` positions (not checked against the model's limit), else the default. */
   createSession(options: SessionOptions = {}): Session {
     const addon = loadAddon();
+    const kvType = options.kvType ?? DEFAULT_KV_TYPE;
+    if (!isKvType(kvType)) throw new RangeError(`kvType must be one of ${KV_TYPES.join(', ')}, got ${JSON.stringify(kvType)}`);
     const native = new addon.Session(this.native, {
-      contextSize: options.contextSize ?? this.contextPlan().context,
+      contextSize: options.contextSize ?? this.contextPlan(undefined, kvType).context,
       threads: options.threads ?? 0,
       captureHidden: options.captureHidden ?? false,
+      kvType,
+      ...(options.windowRing === undefined ? {} : { windowRing: options.windowRing }),
     });
     return new Session(this, native);
   }

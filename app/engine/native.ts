@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { ColmConfig, LoadPlan } from '../checkpoint/types.js';
+import type { KvType } from './kv-type.js';
 
 export interface NativeModel {
   info(): { mappedBytes: number; kernels: string };
@@ -42,8 +43,9 @@ export interface NativeSession {
   dispose(): void;
   readonly position: number;
   readonly contextSize: number;
-  /** Bytes of the K and V caches (sliding-window layers keep a ring of window + 256 positions). */
+  /** Bytes of the K and V caches in their type (sliding-window layers keep a ring of window + 256 positions). */
   readonly kvCacheBytes: number;
+  readonly kvType: KvType;
   readonly threads: number;
   readonly busy: boolean;
 }
@@ -54,6 +56,8 @@ export interface NativeSessionOptions {
   captureHidden?: boolean;
   /** false: sliding-window layers keep the whole context too (tests compare the two). Default true. */
   windowRing?: boolean;
+  /** Element type of the K/V cache (app/engine/kv-type.ts); default 'bf16'. */
+  kvType?: KvType;
 }
 
 export interface SamplerOptions {

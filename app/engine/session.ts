@@ -1,6 +1,7 @@
 // A conversation's state in the engine: evaluate tokens at any chain count, and generate text
 // as an async iterator of tokens. The chain count may change at every token (CoLM-Air: free;
 // plain CoLM: growing recomputes the new chains' K/V over the past in the engine).
+import type { KvType } from './kv-type.js';
 import type { Model } from './model.js';
 import { loadAddon, type LogitsWanted, type NativeSession, type SamplerOptions } from './native.js';
 import { StopStringMatcher } from './stop-strings.js';
@@ -11,6 +12,10 @@ export interface SessionOptions {
   threads?: number; // 0 or absent: the engine's default
   /** Keep the hidden states of the last position (tests of the nested property). */
   captureHidden?: boolean;
+  /** Element type of the K/V cache (kv-type.ts); default 'bf16'. */
+  kvType?: KvType;
+  /** false: sliding-window layers keep the whole context too (tests). Default true. */
+  windowRing?: boolean;
 }
 
 /** A number, or a function read before every token (the chain policy). */
@@ -59,9 +64,14 @@ export class Session {
     return this.native.contextSize;
   }
 
-  /** Bytes the engine holds for this session's K/V cache. */
+  /** Bytes the engine holds for this session's K/V cache, in its type. */
   get kvCacheBytes(): number {
     return this.native.kvCacheBytes;
+  }
+
+  /** The K/V cache's element type. */
+  get kvType(): KvType {
+    return this.native.kvType;
   }
 
   /** Worker threads the engine uses for this session (resolved: never 0). */

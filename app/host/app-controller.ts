@@ -2,6 +2,7 @@
 // generations in flight. Every change is pushed to the listeners (the server's /api/events
 // streams, Electron's windows), so every window shows the same model and the same engine status.
 // Both faces use it; it knows nothing of HTTP or IPC.
+import type { KvType } from '../engine/kv-type.js';
 import type { AppEvent, AppState } from './app-state.js';
 import type { GenerationStream } from './generation-stream.js';
 import type { HostClient } from './host-client.js';
@@ -14,6 +15,7 @@ export type { AppEvent, AppState } from './app-state.js';
 export interface ModelLoadOptions {
   contextSize?: number;
   threads?: number;
+  kvType?: KvType;
 }
 
 export interface AppControllerOptions {
@@ -26,6 +28,8 @@ export interface AppControllerOptions {
   policy?: PolicyDriver;
   /** The context of loads that name none (colm serve --context N); absent: each model's default. */
   contextSize?: number;
+  /** The KV cache type of loads that name none (colm serve --kv-type T); absent: bf16. */
+  kvType?: KvType;
 }
 
 export class AppController {
@@ -100,6 +104,7 @@ export class AppController {
       const model = await this.host.loadModel(path, {
         ...options,
         contextSize: options.contextSize ?? this.options.contextSize,
+        kvType: options.kvType ?? this.options.kvType,
         onProgress: (progress) => {
           this.setLoading({ name, progress });
           onProgress?.(progress);

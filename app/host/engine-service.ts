@@ -1,6 +1,7 @@
 // What the engine host process does, apart from how messages reach it: one loaded model, one
 // session whose KV cache is reused across turns, at most one generation at a time. The transport
 // (engine-host.ts) turns requests into calls here and the callbacks into events.
+import type { KvType } from '../engine/kv-type.js';
 import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
 import { followAutoChains } from './auto-chains-follower.js';
@@ -58,7 +59,7 @@ export class EngineService {
    * Loads a checkpoint and makes it the current model. The previous model stays usable until
    * the new one has loaded, so a bad file costs nothing but the error.
    */
-  async load(path: string, options: { contextSize?: number; threads?: number; onProgress?: (p: LoadProgressInfo) => void } = {}): Promise<ModelInfo> {
+  async load(path: string, options: { contextSize?: number; threads?: number; kvType?: KvType; onProgress?: (p: LoadProgressInfo) => void } = {}): Promise<ModelInfo> {
     this.loading?.abort();
     const abort = new AbortController();
     this.loading = abort;
@@ -70,14 +71,14 @@ export class EngineService {
       // A chosen context above max_position_embeddings is refused, as colm --context N is.
       let contextSize;
       try {
-        contextSize = model.contextPlan(options.contextSize).context;
+        contextSize = model.contextPlan(options.contextSize, options.kvType).context;
       } catch (error) {
         model.dispose();
         throw error;
       }
       await this.stopRunning();
-      const session = model.createSession({ contextSize, threads: options.threads });
-      const info = { ...describeModel(model, session.contextSize, session.threads), weightType: await weightTypeOfFile(model.plan) };
+      const session = model.createSession({ contextSize, threads: options.threads, kvType: options.kvType });
+      const info = { ...describeModel(model, session.contextSize, session.threads, session.kvType), weightType: await weightTypeOfFile(model.plan) };
       this.disposeLoaded();
       this.loaded = { model, session, info };
       return info;

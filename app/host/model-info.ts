@@ -1,16 +1,17 @@
 // A loaded Model described as plain data for the UI: what it is, and what each chain count costs.
 import { basename } from 'node:path';
 
+import type { KvType } from '../engine/kv-type.js';
 import type { Model } from '../engine/model.js';
 import { kvCacheBytes } from '../engine/context-plan.js';
 import type { ModelInfo } from './protocol.js';
 import { weightTypeOf } from './weight-type.js';
 
-export function describeModel(model: Model, contextSize: number, threads: number): ModelInfo {
+export function describeModel(model: Model, contextSize: number, threads: number, kvType: KvType): ModelInfo {
   const c = model.config;
   const w = model.widths;
   const native = model.info();
-  const plan = model.contextPlan();
+  const plan = model.contextPlan(undefined, kvType);
   return {
     path: model.path,
     name: basename(model.path),
@@ -32,6 +33,7 @@ export function describeModel(model: Model, contextSize: number, threads: number
     defaultContextSize: plan.context,
     kvCache: { ...plan.shape },
     kvCacheBytes: kvCacheBytes(plan.shape, contextSize),
+    kvType,
     subModels: c.chains.map((_, i) => ({
       chains: i + 1,
       width: w.cumHidden[i + 1] ?? 0,

@@ -1,6 +1,9 @@
 // The typed message protocol between a face (the HTTP server, later Electron's main process) and
 // the engine host process. Everything here is plain data that survives structured cloning, and
 // this file imports nothing at run time: the renderer shares these types (type-only imports).
+import type { KvType } from '../engine/kv-type.js';
+
+export type { KvType } from '../engine/kv-type.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared domain shapes
@@ -73,6 +76,8 @@ export interface ModelInfo {
   kvCache: KvCacheInfo;
   /** Bytes of the loaded session's KV cache. */
   kvCacheBytes: number;
+  /** The loaded session's KV cache element type (app/engine/kv-type.ts). */
+  kvType: KvType;
 }
 
 /**
@@ -83,6 +88,9 @@ export interface KvCacheInfo {
   fullLayers: number;
   windowedLayers: number;
   window: number | null;
+  kvType: KvType; // the type rowBytes is priced in (another type: kvHeads x kvHeadBytes(type, headDim) x 2)
+  kvHeads: number;
+  headDim: number;
   rowBytes: number;
 }
 
@@ -142,7 +150,7 @@ export interface ErrorInfo {
 // ---------------------------------------------------------------------------------------------
 
 export type HostRequest =
-  | { type: 'loadModel'; id: number; path: string; contextSize?: number; threads?: number }
+  | { type: 'loadModel'; id: number; path: string; contextSize?: number; threads?: number; kvType?: KvType }
   | { type: 'unloadModel'; id: number }
   | { type: 'modelInfo'; id: number }
   // `text`, when present, is continued as it is, without the chat template (/v1/completions); `messages` is then empty.

@@ -1,6 +1,7 @@
 // Checks of untrusted input shared by every face: HTTP bodies in browser mode, IPC arguments in
 // Electron. Each failure is an InputError that names the field and what it must be, so the UI
 // (or a script) can say exactly what was wrong.
+import { KV_TYPES, type KvType } from '../engine/kv-type.js';
 import type { ChatRole, ChatTurn, GenerationSettings, TokenInfo } from '../host/protocol.js';
 import type { Conversation, StoredMessage } from './conversation-types.js';
 import { DEFAULT_SETTINGS } from './default-settings.js';
@@ -77,6 +78,7 @@ export function parseSettings(value: unknown): GenerationSettings {
 export interface LoadOptions {
   contextSize?: number; // tokens; absent: the model's default
   threads?: number; // absent or 0: the engine picks
+  kvType?: KvType; // the KV cache's element type; absent: bf16
 }
 
 /** How a model is loaded: its session's context and thread count. null and absent both mean "default". */
@@ -86,6 +88,7 @@ export function parseLoadOptions(value: unknown): LoadOptions {
   const options: LoadOptions = {};
   if (o.contextSize !== undefined && o.contextSize !== null) options.contextSize = expectNumber(o.contextSize, 'options.contextSize', 16, 1 << 20, true);
   if (o.threads !== undefined && o.threads !== null) options.threads = expectNumber(o.threads, 'options.threads', 0, 1024, true);
+  if (o.kvType !== undefined && o.kvType !== null) options.kvType = expectOneOf(o.kvType, 'options.kvType', KV_TYPES);
   return options;
 }
 

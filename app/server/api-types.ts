@@ -1,12 +1,13 @@
 // The HTTP bridge's request and response shapes, shared with the renderer (type-only imports).
 // Streams are Server-Sent Events whose `data` is one JSON object with a `type`.
-import type { ChatTurn, ErrorInfo, GenerationSettings, GenerationSummary, LoadProgressInfo, ModelInfo, TokenBatch } from '../host/protocol.js';
+import type { ChatTurn, ErrorInfo, GenerationSettings, GenerationSummary, KvType, LoadProgressInfo, ModelInfo, TokenBatch } from '../host/protocol.js';
 import type { AppEvent } from '../host/app-state.js';
 
 export type * from '../host/protocol.js';
 export type { AppState, PolicyPoint, PolicyView, Rules, RulesOutcome } from '../host/app-state.js';
 export type * from '../library/conversation-types.js';
 export type { LibraryEntry } from '../library/library-types.js';
+export type { KvType } from '../host/protocol.js';
 
 /** Every failed request answers { error } with a 4xx/5xx status. */
 export interface ApiErrorBody {
@@ -17,8 +18,8 @@ export interface ApiErrorBody {
 
 export interface LoadModelBody {
   path: string;
-  /** The session's context size and threads; absent: the defaults. */
-  options?: { contextSize?: number; threads?: number };
+  /** The session's context size, threads and KV cache type; absent: the defaults. */
+  options?: { contextSize?: number; threads?: number; kvType?: KvType };
 }
 
 export type LoadEvent =

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { KvType } from '../engine/kv-type.js';
 import { AppController } from '../host/app-controller.js';
 import type { PolicyDriver } from '../host/policy-driver.js';
 import { quietChainPolicy } from '../host/policy-setup.js';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   policy?: PolicyDriver;
   /** The context of loads that name none (colm serve --context N); absent: each model's default. */
   contextSize?: number;
+  /** The KV cache type of loads that name none (colm serve --kv-type T); absent: bf16. */
+  kvType?: KvType;
 }
 
 export interface RunningServer {
@@ -73,6 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onLoaded: (model) => library.record(model).then(() => undefined, () => undefined),
     policy,
     contextSize: options.contextSize,
+    kvType: options.kvType,
   });
   const routes: Route[] = routeTable(
     {

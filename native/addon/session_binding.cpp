@@ -1,4 +1,4 @@
-// Session: new Session(model, {contextSize, threads, captureHidden, windowRing}). evaluate() runs in an
+// Session: new Session(model, {contextSize, threads, captureHidden, windowRing, kvType}). evaluate() runs in an
 // AsyncWorker and resolves to {logits, token}; one evaluation at a time per session.
 #include <memory>
 
@@ -103,6 +103,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
          InstanceAccessor("position", &SessionWrap::Position, nullptr),
          InstanceAccessor("contextSize", &SessionWrap::ContextSize, nullptr),
          InstanceAccessor("kvCacheBytes", &SessionWrap::KvCacheBytes, nullptr),
+         InstanceAccessor("kvType", &SessionWrap::KvTypeName, nullptr),
          InstanceAccessor("threads", &SessionWrap::Threads, nullptr),
          InstanceAccessor("busy", &SessionWrap::Busy, nullptr)});
   }
@@ -118,6 +119,11 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
       if (!o.Get("threads").IsUndefined()) opts.threads = int32_t(GetInteger(o, "threads", "options"));
       opts.capture_hidden = GetBool(o, "captureHidden", "options", false);
       opts.window_ring = GetBool(o, "windowRing", "options", true);
+      if (!o.Get("kvType").IsUndefined()) {
+        const std::string kv = GetString(o, "kvType", "options");
+        if (!colm::kv_type_parse(kv, &opts.kv_type))
+          throw Napi::TypeError::New(env, "options.kvType must be 'f32', 'bf16', 'f16' or 'q8_0', got '" + kv + "'");
+      }
     }
     try {
       session_ = std::make_shared<colm::Session>(model, opts);
@@ -246,6 +252,10 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ContextSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).context_size()); }
   Napi::Value KvCacheBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(Live(info.Env()).kv_cache_bytes()));
+  }
+
+  Napi::Value KvTypeName(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), colm::kv_type_name(Live(info.Env()).kv_type()));
   }
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).threads()); }
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), *busy_); }

@@ -46,19 +46,22 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
     // row's score does not depend on the rows beside it, and the P V sum carries on across runs.
     const KeyRuns runs = key_runs(a, first, n_pos);
     const int32_t n2 = n_pos - runs.n1;
-    const int64_t head = int64_t(kv_head) * hd;
     const float* q = a.q + t * a.q_stride + int64_t(j) * hd;
     float* out = a.out + t * a.q_stride + int64_t(j) * hd;
-    const WeightView keys{a.k_cache + runs.r1 * a.kv_stride + head, DType::F32, runs.n1, hd, a.kv_stride};
-    kern.matmul_rows(keys, 0, runs.n1, q, hd, scores.data(), n_pos, 1, nullptr);
+    // A narrow cache's key rows are widened inside matmul_rows (the scalar reference widens a
+    // row into scratch; the vector variants in registers).
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < matmul_scratch_floats(hd, 1)) scratch.resize(matmul_scratch_floats(hd, 1));
+    const WeightView keys = a.k_cache->view(a.row0 + runs.r1, runs.n1, kv_head);
+    kern.matmul_rows(keys, 0, runs.n1, q, hd, scores.data(), n_pos, 1, scratch.data());
     if (n2 > 0) {
-      const WeightView wrapped{a.k_cache + head, DType::F32, n2, hd, a.kv_stride};
-      kern.matmul_rows(wrapped, 0, n2, q, hd, scores.data() + runs.n1, n_pos, 1, nullptr);
+      const WeightView wrapped = a.k_cache->view(a.row0, n2, kv_head);
+      kern.matmul_rows(wrapped, 0, n2, q, hd, scores.data() + runs.n1, n_pos, 1, scratch.data());
     }
     for (int32_t p = 0; p < n_pos; ++p) scores[size_t(p)] *= scale;
     softmax(scores.data(), n_pos);
-    kern.weighted_row_sum(scores.data(), runs.n1, a.v_cache + runs.r1 * a.kv_stride + head, a.kv_stride, hd, out, false);
-    if (n2 > 0) kern.weighted_row_sum(scores.data() + runs.n1, n2, a.v_cache + head, a.kv_stride, hd, out, true);
+    kern.weighted_row_sum_view(scores.data(), runs.n1, a.v_cache->view(a.row0 + runs.r1, runs.n1, kv_head), out, false);
+    if (n2 > 0) kern.weighted_row_sum_view(scores.data() + runs.n1, n2, a.v_cache->view(a.row0, n2, kv_head), out, true);
   });
 }
 
@@ -81,12 +84,11 @@ void attention_block(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) 
 
   // Keys as one or (a ring that wraps) two runs of cache rows; scores land in their columns.
   const KeyRuns runs = key_runs(a, k0, n_keys);
-  const int64_t head = int64_t(kv_head) * hd;
   const float* q = a.q + t0 * a.q_stride + int64_t(j) * hd;
-  const WeightView keys{a.k_cache + runs.r1 * a.kv_stride + head, DType::F32, runs.n1, hd, a.kv_stride};
+  const WeightView keys = a.k_cache->view(a.row0 + runs.r1, runs.n1, kv_head);
   kern.matmul_rows(keys, 0, runs.n1, q, a.q_stride, scores.data(), n_keys, nq, scratch.data());
   if (runs.n1 < n_keys) {
-    const WeightView wrapped{a.k_cache + head, DType::F32, n_keys - runs.n1, hd, a.kv_stride};
+    const WeightView wrapped = a.k_cache->view(a.row0, n_keys - runs.n1, kv_head);
     kern.matmul_rows(wrapped, 0, n_keys - runs.n1, q, a.q_stride, scores.data() + runs.n1, n_keys, nq, scratch.data());
   }
   for (int32_t i = 0; i < nq; ++i) {
@@ -100,10 +102,16 @@ void attention_block(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) 
     std::fill(row, row + lo, 0.0f);
     std::fill(row + hi, row + n_keys, 0.0f);
   }
+  // V transposed into scratch, widened from the cache type on the way (exact: widen_row).
+  thread_local std::vector<float> v_row;
+  v_row.resize(size_t(hd));
   for (int32_t p = 0; p < n_keys; ++p) {
     const int64_t row = p < runs.n1 ? runs.r1 + p : int64_t(p - runs.n1);
-    const float* v = a.v_cache + row * a.kv_stride + head;
-    for (int32_t d = 0; d < hd; ++d) v_t[size_t(d) * n_keys + p] = v[d];
+    const WeightView v = a.v_cache->view(a.row0 + row, 1, kv_head);
+    const float* vals = v_row.data();
+    if (v.dtype == DType::F32) vals = static_cast<const float*>(v.data);
+    else widen_row(v, 0, v_row.data());
+    for (int32_t d = 0; d < hd; ++d) v_t[size_t(d) * n_keys + p] = vals[d];
   }
   const WeightView values{v_t.data(), DType::F32, hd, n_keys, n_keys};
   kern.matmul_rows(values, 0, hd, scores.data(), n_keys, a.out + t0 * a.q_stride + int64_t(j) * hd, a.q_stride, nq,

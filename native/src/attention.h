@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "colm/kv_cache.h"
 #include "colm/thread_pool.h"
 
 namespace colm {
@@ -12,9 +13,11 @@ namespace colm {
 struct AttentionArgs {
   const float* q;        // (T, q_stride): query heads of the new positions, RoPE applied
   int64_t q_stride;
-  const float* k_cache;  // (positions, kv_stride) of this layer
-  const float* v_cache;
-  int64_t kv_stride;
+  // The session's K and V caches (any KvType); this layer's rows start at row0. Attention reads
+  // a head of a run of rows as a WeightView and widens it in the kernels.
+  const KvCache* k_cache;
+  const KvCache* v_cache;
+  int64_t row0;
   float* out;            // (T, q_stride): attention output per query head
   int32_t T, pos0;
   int32_t n_query_heads;  // heads of sub-model k

@@ -54,7 +54,7 @@ struct Session::Scratch {
   std::vector<float> gate;  // (T, H)
   std::vector<float> up;    // (T, H)
   std::vector<float> cos_t, sin_t;  // (T, head_dim/2)
-  std::vector<float> k_new, v_new;  // (T, kv dim): K/V of a chunk whose ring rows wrap
+  std::vector<float> k_new, v_new;  // (T, kv dim): K/V of a chunk before a narrow cache (or a ring that wraps) stores them
 };
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
@@ -81,13 +81,14 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
     layer_row0_[size_t(l)] = rows;
     rows += ringed_[size_t(l)] ? ring_ : context_size_;
   }
-  const size_t kv_floats = size_t(rows) * size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
+  const int32_t heads = model_->layout.kv_heads_total;
   try {
-    k_cache_.assign(kv_floats, 0.0f);
-    v_cache_.assign(kv_floats, 0.0f);
+    k_cache_.allocate(options.kv_type, rows, heads, c.head_dim);
+    v_cache_.allocate(options.kv_type, rows, heads, c.head_dim);
   } catch (const std::bad_alloc&) {
-    throw Error("not enough memory for a KV cache of " + std::to_string(context_size_) +
-                " positions (" + std::to_string(kv_floats * 8 / (1 << 20)) + " MiB)");
+    const int64_t bytes = 2 * rows * heads * kv_head_bytes(options.kv_type, c.head_dim);
+    throw Error("not enough memory for a KV cache of " + std::to_string(context_size_) + " positions (" +
+                std::to_string(bytes >> 20) + " MiB in " + kv_type_name(options.kv_type) + ")");
   }
   if (capture_hidden_) hidden_.assign(size_t(c.num_layers + 1) * size_t(c.hidden_size), 0.0f);
 }
@@ -218,9 +219,10 @@ std::vector<float> Session::kv_cache(int32_t layer, bool values) const {
                 " positions (sliding window " + std::to_string(c.sliding_window) + "): the K/V of positions 0.." +
                 std::to_string(ring_from_ - 1) + " are no longer held");
   const size_t row = size_t(model_->layout.kv_heads_total) * size_t(c.head_dim);
-  const std::vector<float>& cache = values ? v_cache_ : k_cache_;
-  const float* base = cache.data() + size_t(layer_row0_[size_t(layer)]) * row;
-  return std::vector<float>(base, base + size_t(position()) * row);
+  const KvCache& cache = values ? v_cache_ : k_cache_;
+  std::vector<float> out(size_t(position()) * row);
+  for (int32_t p = 0; p < position(); ++p) cache.widen(layer_row0_[size_t(layer)] + p, out.data() + size_t(p) * row);
+  return out;
 }
 
 void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k, LogitsWanted want,
@@ -275,18 +277,21 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     if (cancel.load(std::memory_order_relaxed)) throw Cancelled();
     const LayerWeights& w = m.layers[size_t(layer)];
     const int32_t ring = ringed_[size_t(layer)] ? ring_ : 0;
-    float* layer_k = k_cache_.data() + size_t(layer_row0_[size_t(layer)]) * kvdim;
-    float* layer_v = v_cache_.data() + size_t(layer_row0_[size_t(layer)]) * kvdim;
-    // Rows of the new positions: pos0.. (ring: pos0 mod ring..); a run that wraps the ring is
-    // computed in scratch and copied to its rows before attention reads them.
+    const int64_t layer_row0 = layer_row0_[size_t(layer)];
+    // Rows of the new positions: pos0.. (ring: pos0 mod ring..). A float32 cache takes K/V straight
+    // into those rows; a narrow cache, or a run that wraps the ring, has them computed in scratch
+    // and stored (rounded) into their rows before attention reads them.
     const int64_t row0 = ring > 0 ? pos0 % ring : pos0;
     const bool wraps = ring > 0 && row0 + T > ring;
-    if (wraps) {
+    float* f32_k = k_cache_.f32_rows();
+    float* f32_v = v_cache_.f32_rows();
+    const bool direct = f32_k != nullptr && !wraps;
+    if (!direct) {
       s.k_new.resize(size_t(T) * kvdim);
       s.v_new.resize(size_t(T) * kvdim);
     }
-    float* k_rows = wraps ? s.k_new.data() : layer_k + size_t(row0) * kvdim;
-    float* v_rows = wraps ? s.v_new.data() : layer_v + size_t(row0) * kvdim;
+    float* k_rows = direct ? f32_k + size_t(layer_row0 + row0) * kvdim : s.k_new.data();
+    float* v_rows = direct ? f32_v + size_t(layer_row0 + row0) * kvdim : s.v_new.data();
 
     // ---- attention ----
     for (int32_t t = 0; t < T; ++t)
@@ -314,22 +319,22 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
       rope_apply(q_row, n_q, hd, hd, ct, st);
       rope_apply(k_row, n_kv, hd, hd, ct, st);
     }
-    if (wraps) {
-      // Only the K/V heads of chains 1..k were computed: copy those columns, leaving the rest of
-      // each row (other chains, written by other passes) alone.
-      const size_t cols = size_t(n_kv) * hd;
+    if (!direct) {
+      // Only the K/V heads of chains 1..k were computed: store those heads, leaving the rest of
+      // each row (other chains, written by other passes) alone. A head is rounded on its own
+      // (Q8_0 blocks never cross heads), so its bits do not depend on which pass wrote it.
       for (int32_t t = 0; t < T; ++t) {
-        const size_t r = size_t((pos0 + t) % ring) * kvdim;
-        std::copy(k_rows + size_t(t) * kvdim, k_rows + size_t(t) * kvdim + cols, layer_k + r);
-        std::copy(v_rows + size_t(t) * kvdim, v_rows + size_t(t) * kvdim + cols, layer_v + r);
+        const int64_t r = layer_row0 + (ring > 0 ? (pos0 + t) % ring : pos0 + t);
+        k_cache_.store(r, k_rows + size_t(t) * kvdim, n_kv);
+        v_cache_.store(r, v_rows + size_t(t) * kvdim, n_kv);
       }
     }
     AttentionArgs att;
     att.q = s.q.data();
     att.q_stride = qdim;
-    att.k_cache = layer_k;
-    att.v_cache = layer_v;
-    att.kv_stride = kvdim;
+    att.k_cache = &k_cache_;
+    att.v_cache = &v_cache_;
+    att.row0 = layer_row0;
     att.out = s.att.data();
     att.T = T;
     att.pos0 = pos0;

@@ -76,10 +76,11 @@ def engine_missing() -> str | None:
 
 
 def engine_logits(model_path: str, tokens: list[int], k: int):
-    """`colm logits MODEL --tokens ... --chains k` as a float64 tensor [T, V]."""
+    """`colm logits MODEL --tokens ... --chains k --kv-type f32` as a float64 tensor [T, V] (a
+    float32 KV cache: the comparisons are at 1e-4, the default BF16 cache adds more than that)."""
     import torch
     res = subprocess.run(["node", ENGINE_CLI, "logits", model_path, "--tokens", ",".join(map(str, tokens)),
-                          "--chains", str(k)], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+                          "--chains", str(k), "--kv-type", "f32"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert res.returncode == 0, f"colm logits failed: {res.stderr.strip()}"
     return torch.tensor(json.loads(res.stdout)["logits"], dtype=torch.float64)
 

@@ -54,6 +54,7 @@ function sessionQuery(options: SessionOptions | undefined): string {
   let query = '';
   if (options?.contextSize !== undefined) query += `&contextSize=${options.contextSize}`;
   if (options?.threads !== undefined) query += `&threads=${options.threads}`;
+  if (options?.kvType !== undefined) query += `&kvType=${options.kvType}`;
   return query;
 }
 

@@ -9,6 +9,7 @@ import type {
   ErrorInfo,
   ExportFormat,
   GenerationSummary,
+  KvType,
   LibraryEntry,
   LoadProgressInfo,
   ModelInfo,
@@ -43,6 +44,7 @@ export class BridgeError extends Error {
 export interface SessionOptions {
   contextSize?: number;
   threads?: number;
+  kvType?: KvType;
 }
 
 /** navigator.getBattery() as read in the page; null where the page has no BatteryManager. */

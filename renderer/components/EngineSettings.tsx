@@ -1,9 +1,10 @@
-// How the engine runs the model: its context size and worker threads. Both size the session the
-// model is loaded with, so a change takes effect when the model is loaded again; "Apply" does that
-// (the weights are memory-mapped, so a reload is quick). The memory a context's KV cache takes is
-// shown as it is typed, before Apply.
-import type { ModelInfo } from '../bridge/types.js';
+// How the engine runs the model: its context size, KV cache type and worker threads. They size the
+// session the model is loaded with, so a change takes effect when the model is loaded again;
+// "Apply" does that (the weights are memory-mapped, so a reload is quick). The memory a context's
+// KV cache takes (in the chosen type) is shown as it is typed, before Apply.
+import type { KvType, ModelInfo } from '../bridge/types.js';
 import { kvCacheBytes } from '../state/context-cost.js';
+import { KV_TYPE_CHOICES } from '../state/default-settings.js';
 import { useModel, useSettings, useStores } from '../state/store-context.js';
 import { formatBytes } from './format.js';
 import { NumberField } from './NumberField.js';
@@ -15,7 +16,13 @@ export function EngineSettings({ model }: { model: ModelInfo | null }) {
   const update = settings.getState().updateSession;
   // The context a load would get: the one chosen, else the model's default for this machine.
   const context = model ? (session.contextSize ?? model.defaultContextSize) : null;
-  const differs = model !== null && ((session.contextSize !== null && session.contextSize !== model.contextSize) || (session.threads !== null && session.threads !== model.threads));
+  // The type a load would get: the one chosen, else the engine's default.
+  const kvType: KvType = session.kvType ?? 'bf16';
+  const differs =
+    model !== null &&
+    ((session.contextSize !== null && session.contextSize !== model.contextSize) ||
+      (session.threads !== null && session.threads !== model.threads) ||
+      kvType !== model.kvType);
 
   return (
     <fieldset className="engine-settings">
@@ -34,10 +41,21 @@ export function EngineSettings({ model }: { model: ModelInfo | null }) {
       />
       {model && context !== null && (
         <p className="field-hint" aria-label="Context memory">
-          {`${context} tokens · ${formatBytes(kvCacheBytes(model.kvCache, context))} KV cache`}
+          {`${context} tokens · ${formatBytes(kvCacheBytes(model.kvCache, context, kvType))} KV cache (${kvType})`}
           {model.contextLength !== null && ` (the model allows ${model.contextLength})`}
         </p>
       )}
+      <label className="field">
+        <span className="field-label">KV cache</span>
+        <select aria-label="KV cache type" value={kvType} onChange={(e) => update({ kvType: e.target.value as KvType })}>
+          {KV_TYPE_CHOICES.map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+        <span className="field-hint">{model ? `now ${model.kvType}` : 'how attention keys and values are stored'}</span>
+      </label>
       <NumberField
         label="Threads"
         value={session.threads}

@@ -1,6 +1,6 @@
 // What a model's settings start as. Kept here (not imported from app/) because the renderer
 // ships no code from the Node side; the server has its own defaults for requests that omit fields.
-import type { GenerationSettings, ModelInfo, SamplingDefaults } from '../bridge/types.js';
+import type { GenerationSettings, KvType, ModelInfo, SamplingDefaults } from '../bridge/types.js';
 
 /**
  * temperature, topK, topP and repeatPenalty start unset (null): the model's own values from its
@@ -33,10 +33,19 @@ export function samplingDefault(model: ModelInfo | null, field: keyof SamplingDe
 
 export const DEFAULT_SYSTEM_PROMPT = '';
 
-/** How the engine runs a model; null: let it choose (the model's context, a thread per core). */
+/** How the engine runs a model; null: let it choose (the model's context, a thread per core, a BF16 KV cache). */
 export interface SessionSettings {
   contextSize: number | null;
   threads: number | null;
+  kvType: KvType | null;
 }
 
-export const DEFAULT_SESSION: Readonly<SessionSettings> = { contextSize: null, threads: null };
+export const DEFAULT_SESSION: Readonly<SessionSettings> = { contextSize: null, threads: null, kvType: null };
+
+/** The KV cache types the engine offers (app/engine/kv-type.ts), and what the settings show for each. */
+export const KV_TYPE_CHOICES: ReadonlyArray<{ value: KvType; label: string }> = [
+  { value: 'bf16', label: 'BF16 (default)' },
+  { value: 'f16', label: 'F16' },
+  { value: 'q8_0', label: 'Q8_0 (smallest)' },
+  { value: 'f32', label: 'F32 (exact)' },
+];

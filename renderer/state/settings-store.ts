@@ -3,8 +3,8 @@
 // how it was set up.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
-import type { GenerationSettings, ModelInfo, SessionOptions } from '../bridge/types.js';
-import { DEFAULT_GENERATION, DEFAULT_SESSION, DEFAULT_SYSTEM_PROMPT, type SessionSettings } from './default-settings.js';
+import type { GenerationSettings, KvType, ModelInfo, SessionOptions } from '../bridge/types.js';
+import { DEFAULT_GENERATION, DEFAULT_SESSION, DEFAULT_SYSTEM_PROMPT, KV_TYPE_CHOICES, type SessionSettings } from './default-settings.js';
 
 export type { SessionSettings } from './default-settings.js';
 
@@ -33,11 +33,13 @@ interface Saved {
 }
 
 const positiveOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null);
+const kvTypeOrNull = (value: unknown): KvType | null => (KV_TYPE_CHOICES.some((c) => c.value === value) ? (value as KvType) : null);
 
 export function sessionOptions(session: SessionSettings): SessionOptions {
   const options: SessionOptions = {};
   if (session.contextSize !== null) options.contextSize = session.contextSize;
   if (session.threads !== null) options.threads = session.threads;
+  if (session.kvType !== null) options.kvType = session.kvType;
   return options;
 }
 
@@ -64,7 +66,11 @@ function readSaved(storage: Storage | null, modelKey: string): Saved | null {
     return {
       generation,
       systemPrompt: typeof saved.systemPrompt === 'string' ? saved.systemPrompt : DEFAULT_SYSTEM_PROMPT,
-      session: { contextSize: positiveOrNull(saved.session?.contextSize), threads: positiveOrNull(saved.session?.threads) },
+      session: {
+        contextSize: positiveOrNull(saved.session?.contextSize),
+        threads: positiveOrNull(saved.session?.threads),
+        kvType: kvTypeOrNull(saved.session?.kvType),
+      },
     };
   } catch {
     return null; // a damaged entry is as good as none

@@ -29,7 +29,7 @@ describe('colm logits', () => {
     const T = g.tokens.length;
     const n = g.chains;
     // P = 0, one chain count for every row.
-    let r = run('logits', g.model, '--tokens', tokens, '--chains', String(n));
+    let r = run('logits', g.model, '--tokens', tokens, '--chains', String(n), '--kv-type', 'f32');
     expect(r.code, r.stderr).toBe(0);
     let rows: number[][] = JSON.parse(r.stdout).logits;
     expect(rows).toHaveLength(T);
@@ -37,7 +37,7 @@ describe('colm logits', () => {
     // P = 5 with a schedule of T - P + 1 values (rows for positions 4..T-1).
     const P = 5;
     const schedule = Array.from({ length: T - P + 1 }, (_, i) => 1 + ((i * 3) % n));
-    r = run('logits', g.model, '--tokens', tokens, '--prefill', String(P), '--schedule', schedule.join(','));
+    r = run('logits', g.model, '--tokens', tokens, '--prefill', String(P), '--schedule', schedule.join(','), '--kv-type', 'f32');
     expect(r.code, r.stderr).toBe(0);
     rows = JSON.parse(r.stdout).logits;
     expect(rows).toHaveLength(T - P + 1);
@@ -84,11 +84,30 @@ describe('colm --context N', () => {
   test('info shows the default context and its KV cache; --context N prices N', () => {
     let r = run('info', air.model);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/context\s+256 tokens \(default\) · [\d.]+ MiB KV cache \(float32\); the model allows 256/);
+    expect(r.stdout).toMatch(/context\s+256 tokens \(default\) · [\d.]+ MiB KV cache \(bf16\); the model allows 256/);
     r = run('info', air.model, '--json', '--context', '100');
     expect(r.code, r.stderr).toBe(0);
-    // 3 layers x 2 KV heads x 8 x float32, K and V: 384 bytes a position.
-    expect(JSON.parse(r.stdout).context).toEqual({ size: 100, default: false, limit: 256, kvCacheBytes: 100 * 384 });
+    // 3 layers x 2 KV heads x 8 x bf16 (the default), K and V: 192 bytes a position.
+    expect(JSON.parse(r.stdout).context).toEqual({ size: 100, default: false, limit: 256, kvCacheBytes: 100 * 192, kvType: 'bf16' });
+  });
+
+  test('--kv-type prices the cache in its type (info) and runs every command in it', () => {
+    // Per position: 3 layers x 2 KV heads x K and V x bytes of an 8-wide head (f32 32, q8_0 8 + 2).
+    for (const [type, bytes] of [['f32', 384], ['bf16', 192], ['f16', 192], ['q8_0', 120]] as const) {
+      const r = run('info', air.model, '--json', '--context', '100', '--kv-type', type);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).context).toMatchObject({ kvCacheBytes: 100 * bytes, kvType: type });
+    }
+    expect(run('info', air.model, '--kv-type', 'q8_0').stdout).toMatch(/MiB KV cache \(q8_0\)/);
+    expect(run('run', air.model, 'the cat', '--kv-type', 'q8_0', '--max-tokens', '4').code).toBe(0);
+    expect(runWithInput('hi\n/quit\n', 'chat', air.model, '--kv-type', 'f16', '--max-tokens', '2').code).toBe(0);
+    const f32 = JSON.parse(run('logits', air.model, '--tokens', '1,2,3', '--chains', '2', '--kv-type', 'f32').stdout).logits as number[][];
+    const bf16 = JSON.parse(run('logits', air.model, '--tokens', '1,2,3', '--chains', '2').stdout).logits as number[][];
+    expect(bf16).toHaveLength(3);
+    // Position 0 attends to itself alone: rounding its V row is the only change, so the rows differ
+    // a little and not at all in shape.
+    const worst = Math.max(...f32.flatMap((row, p) => row.map((x, i) => Math.abs(x - bf16[p]![i]!))));
+    expect(worst).toBeLessThan(0.05);
   });
 
   test('run, chat and logits take a context up to the model limit', () => {
@@ -149,6 +168,8 @@ describe('bad input and bad usage', () => {
     ['chains out of range', () => ['logits', goldens[0]!.model, '--tokens', '1,2', '--chains', '9'], 2, /out of range/],
     ['an unknown kernel variant', () => ['run', goldens[0]!.model, 'x', '--kernels', 'nope'], 2, /--kernels: kernel variant "nope" is not available on this CPU \(available: .*scalar/],
     ['a token outside the vocabulary', () => ['logits', goldens[0]!.model, '--tokens', '1,100000', '--chains', '1'], 1, /outside the vocabulary/],
+    ['an unknown KV cache type', () => ['run', goldens[0]!.model, 'x', '--kv-type', 'q4_0'], 2, /--kv-type must be one of f32, bf16, f16, q8_0, got "q4_0"/],
+    ['an unknown KV cache type (info)', () => ['info', goldens[0]!.model, '--kv-type', 'BF16'], 2, /--kv-type must be one of/],
   ];
   test.each(cases)('%s', (_what, args, code, message) => {
     const r = run(...args());

@@ -44,7 +44,7 @@ function run(...args: string[]) {
 }
 
 function logits(model: string, c: Case): { rows: number[][]; stderr: string } {
-  const r = run('logits', model, '--tokens', c.tokens.join(','), '--prefill', String(c.prefill), '--chains', '1');
+  const r = run('logits', model, '--tokens', c.tokens.join(','), '--prefill', String(c.prefill), '--chains', '1', '--kv-type', 'f32');
   if (r.code !== 0) throw new Error(`colm logits exited ${r.code}: ${r.stderr.trim()}`);
   return { rows: (JSON.parse(r.stdout) as { logits: number[][] }).logits, stderr: r.stderr };
 }

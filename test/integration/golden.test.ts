@@ -29,7 +29,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s', (name, 
   test('every chain count, one position at a time, matches the reference', async () => {
     expect(model.chainCount).toBe(g.chains);
     for (let k = 1; k <= g.chains; k++) {
-      const session = model.createSession({ contextSize: 64 });
+      const session = model.createSession({ kvType: 'f32', contextSize: 64 });
       for (let p = 0; p < g.tokens.length; p++) {
         const logits = await session.evaluate([g.tokens[p]!], { chains: k });
         note(compareRow(logits!, g.logits[k]![p]!, `k=${k} position ${p}`));
@@ -40,7 +40,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s', (name, 
 
   test('a batched evaluation of all positions matches the reference', async () => {
     for (let k = 1; k <= g.chains; k++) {
-      const session = model.createSession({ contextSize: 64 });
+      const session = model.createSession({ kvType: 'f32', contextSize: 64 });
       const all = (await session.evaluate(g.tokens, { chains: k, logits: 'all' }))!;
       for (let p = 0; p < g.tokens.length; p++) note(compareRow(all.subarray(p * V(), (p + 1) * V()), g.logits[k]![p]!, `k=${k} row ${p}`));
       session.dispose();
@@ -57,7 +57,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s', (name, 
   test('chain-count schedules that change at every position match the reference', async () => {
     for (const seed of [1, 2, 3]) {
       const schedule = seededSchedule(seed, g.tokens.length, g.chains);
-      const session = model.createSession({ contextSize: 64 });
+      const session = model.createSession({ kvType: 'f32', contextSize: 64 });
       for (let p = 0; p < g.tokens.length; p++) {
         const k = schedule[p]!;
         const logits = await session.evaluate([g.tokens[p]!], { chains: k });
@@ -70,7 +70,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s', (name, 
   test('prefill (as generation reads a prompt) then decode matches the reference and decode alone', async () => {
     for (const P of [1, 5, g.tokens.length]) {
       for (let k = 1; k <= g.chains; k++) {
-        const session = model.createSession({ contextSize: 64 });
+        const session = model.createSession({ kvType: 'f32', contextSize: 64 });
         const first = await session.prefill(g.tokens.slice(0, P), { chains: k });
         note(compareRow(first, g.logits[k]![P - 1]!, `prefill ${P} at k=${k}`));
         for (let p = P; p < g.tokens.length; p++) {

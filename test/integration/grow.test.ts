@@ -38,7 +38,7 @@ const CASES: [string, number][] = [
 ];
 
 async function allLogits(model: Model, chains: number): Promise<Float32Array> {
-  const session = model.createSession({ contextSize: 64 });
+  const session = model.createSession({ kvType: 'f32', contextSize: 64 });
   try {
     return (await session.evaluate(TOKENS, { chains, logits: 'all' }))!;
   } finally {

@@ -99,7 +99,7 @@ function colmLogits(modelFolder: string, tokens: number[], P: number): number[][
 }
 
 function runColmLogits(modelFolder: string, tokens: number[], P: number): number[][] {
-  const r = runColm('logits', modelFolder, '--tokens', tokens.join(','), '--prefill', String(P), '--chains', '1');
+  const r = runColm('logits', modelFolder, '--tokens', tokens.join(','), '--prefill', String(P), '--chains', '1', '--kv-type', 'f32');
   if (r.code !== 0) throw new Error(`colm logits exited ${r.code ?? r.signal}: ${r.stderr.trim()}`);
   const rows = (JSON.parse(r.stdout) as { logits: number[][] }).logits;
   const want = P > 0 ? tokens.length - P + 1 : tokens.length;

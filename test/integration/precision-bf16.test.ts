@@ -17,7 +17,7 @@ async function worstDecodeError(kernels: string): Promise<number> {
   for (const g of bf16Fixtures) {
     const model = await loadModel(g.model);
     for (let k = 1; k <= g.chains; k++) {
-      const s = model.createSession({ contextSize: 32 });
+      const s = model.createSession({ kvType: 'f32', contextSize: 32 });
       for (let p = 0; p < g.tokens.length; p++) {
         const logits = (await s.evaluate([g.tokens[p]!], { chains: k }))!;
         const ref = g.logits[k]![p]!;

@@ -73,7 +73,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s quantized
 
   test('logits stay close to the float reference at every chain count', async () => {
     for (let k = 1; k <= g.chains; k++) {
-      const session = model.createSession({ contextSize: 64 });
+      const session = model.createSession({ kvType: 'f32', contextSize: 64 });
       const all = (await session.evaluate(g.tokens, { chains: k, logits: 'all' }))!;
       session.dispose();
       let worst = 0;
@@ -93,10 +93,10 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s quantized
 
   test('decode (int8 GEMV) and batched evaluation (dequantized panels) agree to float rounding', async () => {
     const n = g.chains;
-    const batched = model.createSession({ contextSize: 64 });
+    const batched = model.createSession({ kvType: 'f32', contextSize: 64 });
     const all = (await batched.evaluate(g.tokens, { chains: n, logits: 'all' }))!;
     batched.dispose();
-    const decode = model.createSession({ contextSize: 64 });
+    const decode = model.createSession({ kvType: 'f32', contextSize: 64 });
     for (let p = 0; p < g.tokens.length; p++) {
       const row = (await decode.evaluate([g.tokens[p]!], { chains: n }))!;
       const expected = all.subarray(p * V(), (p + 1) * V());
@@ -108,7 +108,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s quantized
   if (g.chains > 1) test('a sub-model\'s logits differ from the full model\'s', async () => {
     const rows: Float32Array[] = [];
     for (const k of [1, g.chains]) {
-      const s = model.createSession({ contextSize: 64 });
+      const s = model.createSession({ kvType: 'f32', contextSize: 64 });
       rows.push((await s.evaluate(g.tokens.slice(0, 4), { chains: k }))!);
       s.dispose();
     }
@@ -119,8 +119,8 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s quantized
     const n = g.chains;
     const D = model.config.hiddenSize;
     const L = model.config.numHiddenLayers;
-    const full = model.createSession({ contextSize: 64, captureHidden: true });
-    const subs = Array.from({ length: n - 1 }, () => model.createSession({ contextSize: 64, captureHidden: true }));
+    const full = model.createSession({ kvType: 'f32', contextSize: 64, captureHidden: true });
+    const subs = Array.from({ length: n - 1 }, () => model.createSession({ kvType: 'f32', contextSize: 64, captureHidden: true }));
     for (const token of g.tokens) {
       await full.evaluate([token], { chains: n });
       const reference = full.lastHidden();
@@ -140,7 +140,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s quantized
   if (g.kvSharing) test('CoLM-Air: the KV cache is identical for every chain count', async () => {
     const caches: Buffer[][] = [];
     for (let k = 1; k <= g.chains; k++) {
-      const s = model.createSession({ contextSize: 64 });
+      const s = model.createSession({ kvType: 'f32', contextSize: 64 });
       for (const token of g.tokens) await s.evaluate([token], { chains: k });
       const perLayer: Buffer[] = [];
       for (let l = 0; l < model.config.numHiddenLayers; l++) perLayer.push(Buffer.from(s.kvCache(l, false).buffer), Buffer.from(s.kvCache(l, true).buffer));
@@ -190,7 +190,7 @@ describe('the quantized file', () => {
     expect(rms(result.stats)).toBeLessThanOrEqual(rms(f16) * 1.01);
     const model = await loadModel(result.outPath);
     expect(model.plan.tensors.find((t) => t.name.endsWith('.qscale'))!.dtype).toBe('F32');
-    const s = model.createSession({ contextSize: 64 });
+    const s = model.createSession({ kvType: 'f32', contextSize: 64 });
     const logits = (await s.evaluate(g.tokens, { chains: g.chains }))!;
     expect(relativeDiff(logits, g.logits[g.chains]![g.tokens.length - 1]!)).toBeLessThan(MAX_RELATIVE_DIFF);
     s.dispose();
@@ -220,7 +220,7 @@ describe('the native loader checks a q8_0 plan again', () => {
     const g = goldens.find((x) => x.name === 'plain_unequal_bf16')!;
     const logitsOf = async (p: LoadPlan): Promise<Float32Array> => {
       const model = await addon.loadModel(p).promise;
-      const session = new addon.Session(model, { contextSize: 64 });
+      const session = new addon.Session(model, { kvType: 'f32', contextSize: 64 });
       const out = (await session.evaluate(Int32Array.from(g.tokens), g.chains, { logits: 'all' })).logits!;
       session.dispose();
       model.dispose();

@@ -13,6 +13,7 @@ import { readFolderCheckpoint } from '../../app/checkpoint/folder-checkpoint.js'
 import { matchTensors } from '../../app/checkpoint/match-tensors.js';
 import { readSingleFileCheckpoint } from '../../app/checkpoint/single-file-checkpoint.js';
 import type { LoadPlan } from '../../app/checkpoint/types.js';
+import type { KvType } from '../../app/engine/kv-type.js';
 import { loadAddon, type NativeModel, type NativeSession } from '../../app/engine/native.js';
 import { compareRow } from '../helpers/golden.js';
 
@@ -40,8 +41,10 @@ const tokens = (() => {
   return Array.from({ length: N + 64 }, () => ((x = (x * 1103515245 + 12345) % 2147483648), x % 296));
 })();
 
-function session(model: NativeModel, ring: boolean, contextSize = CONTEXT): NativeSession {
-  return new addon.Session(model, { contextSize, windowRing: ring });
+// The default KV type (bf16) unless a test names one: the ring keeps the full cache's bits in any.
+let lockstepKvType: KvType = 'bf16';
+function session(model: NativeModel, ring: boolean, contextSize = CONTEXT, kvType: KvType = lockstepKvType): NativeSession {
+  return new addon.Session(model, { contextSize, windowRing: ring, kvType });
 }
 
 async function step(s: NativeSession, ts: number[], k: number, logits: 'last' | 'all' | 'none' = 'last'): Promise<Float32Array | null> {
@@ -88,7 +91,7 @@ describe('sliding-window cache ring', () => {
   });
 
   test('a windowed layer keeps W + 256 rows; a layer without a window keeps the context', async () => {
-    const row = 2 * 16 * 4; // mistral_window: 2 KV heads of 16 floats
+    const row = 2 * 16 * 4; // mistral_window: 2 KV heads of 16 floats (f32 here)
     const big = await load('test/fixtures/models/mistral_window', 4096);
     const cases: Array<[NativeModel, number, number, number]> = [
       // model, context, ringed bytes, full bytes (K and V, 2 layers)
@@ -98,7 +101,13 @@ describe('sliding-window cache ring', () => {
       [mixed, CONTEXT, 2 * (RING + CONTEXT) * 4 * 8 * 4, 2 * 2 * CONTEXT * 4 * 8 * 4],
     ];
     for (const [model, context, ringed, full] of cases) {
-      const a = session(model, true, context), b = session(model, false, context);
+      const a = session(model, true, context, 'f32'), b = session(model, false, context, 'f32');
+      // bf16 halves every row; q8_0 keeps 16 int8 and one F16 scale of each 16-wide head (18 of 64 bytes).
+      const a16 = session(model, true, context, 'bf16'), q8 = session(model, true, context, 'q8_0');
+      expect(a16.kvCacheBytes).toBe(ringed / 2);
+      expect(q8.kvCacheBytes).toBe(model === mixed ? (ringed / 4) * (8 + 2) / 8 : (ringed / 64) * 18);
+      a16.dispose();
+      q8.dispose();
       expect(a.kvCacheBytes).toBe(ringed);
       expect(b.kvCacheBytes).toBe(full);
       a.dispose();
@@ -107,7 +116,7 @@ describe('sliding-window cache ring', () => {
     big.dispose();
     // A model without a window takes the old path: the whole context, ring or not.
     const llama = await load('test/fixtures/models/llama_gqa', null);
-    const s = session(llama, true);
+    const s = session(llama, true, CONTEXT, 'f32');
     const cfg = await planOf('test/fixtures/models/llama_gqa', null);
     expect(s.kvCacheBytes).toBe(2 * cfg.config.numHiddenLayers * CONTEXT * cfg.config.numKeyValueHeads * cfg.config.headDim * 4);
     s.dispose();
@@ -125,6 +134,21 @@ describe('sliding-window cache ring', () => {
         await lockstep(model, [[tokens.slice(0, N), k]], `${variant} ${name} one call`);
         await lockstep(model, [[tokens.slice(0, 250), k], [tokens.slice(250, 517), k], ...decode(517, 530, k), [tokens.slice(530, N), k]], `${variant} ${name} pieces`);
       }
+    }
+  }, 120_000);
+
+  test('q8_0, f16 and f32 caches: decode, prefill pieces and regrowth past the ring give the full cache\'s bits', async () => {
+    try {
+      for (const kvType of ['q8_0', 'f16', 'f32'] as const) {
+        lockstepKvType = kvType;
+        for (const [name, model, k] of [['mistral', mistral, 2], ['air', air, 4], ['mixed', mixed, 3]] as const) {
+          await lockstep(model, [[tokens.slice(0, 250), k], [tokens.slice(250, 517), k], ...decode(517, 530, k), [tokens.slice(530, N), k]], `${kvType} ${name} pieces`);
+        }
+        const [a, b] = await lockstep(mixed, [...decode(0, 550, 3), ...decode(550, 580, 1), ...decode(580, 600, 3)], `${kvType} mixed shrink and grow`);
+        expect(a).toEqual(b);
+      }
+    } finally {
+      lockstepKvType = 'bf16';
     }
   }, 120_000);
 

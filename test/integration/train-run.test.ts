@@ -67,7 +67,7 @@ describe('colm train pipeline', () => {
     const fromTrainer = (await trainer.evaluate(window, 1, 32)).lossPerChain;
     const model = await loadModel(summary.modelPath);
     for (let k = 1; k <= 3; k++) {
-      const session = model.createSession({ contextSize: 64 });
+      const session = model.createSession({ kvType: 'f32', contextSize: 64 });
       const logits = (await session.evaluate(Array.from(window.subarray(0, 32)), { chains: k, logits: 'all' }))!;
       let ce = 0;
       for (let t = 0; t < 32; t++) {

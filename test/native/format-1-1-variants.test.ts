@@ -30,7 +30,7 @@ async function planOf(path: string): Promise<LoadPlan> {
 
 /** Logits of every position, batched (the prefill path) or one position at a time (decode). */
 async function logitsOf(model: NativeModel, tokens: number[], k: number, batched: boolean): Promise<Float32Array[]> {
-  const session = new addon.Session(model, { contextSize: 64 });
+  const session = new addon.Session(model, { kvType: 'f32', contextSize: 64 });
   const rows: Float32Array[] = [];
   if (batched) {
     const all = (await session.evaluate(Int32Array.from(tokens), k, { logits: 'all' })).logits!;

@@ -71,7 +71,7 @@ function q8AndFloat(plan: LoadPlan, tie: boolean): { q8: LoadPlan; float: LoadPl
 }
 
 async function logitsOf(model: NativeModel, tokens: number[], k: number, batched: boolean): Promise<Float32Array[]> {
-  const session = new addon.Session(model, { contextSize: 64 });
+  const session = new addon.Session(model, { kvType: 'f32', contextSize: 64 });
   const rows: Float32Array[] = [];
   if (batched) {
     const all = (await session.evaluate(Int32Array.from(tokens), k, { logits: 'all' })).logits!;

@@ -3,6 +3,7 @@
 import { createInterface } from 'node:readline';
 
 import type { ChatMessage } from '../../checkpoint/chat-template.js';
+import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
 import { cliContextPlan } from '../context.js';
@@ -11,6 +12,7 @@ export interface ChatRequest {
   modelPath: string;
   chains?: number;
   threads?: number;
+  kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   context?: number; // --context N; absent: the model's default (context-plan.ts)
   generate: GenerateOptions;
 }
@@ -19,12 +21,12 @@ export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream
   const model = await loadModel(req.modelPath);
   let contextSize;
   try {
-    contextSize = cliContextPlan(model, req.context).context;
+    contextSize = cliContextPlan(model, req.context, req.kvType).context;
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize, threads: req.threads });
+  const session = model.createSession({ contextSize, threads: req.threads, kvType: req.kvType });
   const rl = createInterface({ input, output: out, terminal: (input as { isTTY?: boolean }).isTTY === true });
   const messages: ChatMessage[] = [];
   const chains = req.chains ?? model.chainCount;

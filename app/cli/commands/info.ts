@@ -1,12 +1,13 @@
 // colm info: what a checkpoint holds, what each chain count costs, and the context a session gets
 // (the default, or --context N) with the memory of its KV cache.
+import { DEFAULT_KV_TYPE, type KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import { cliContextPlan } from '../context.js';
 
-export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.WritableStream, context?: number): Promise<void> {
+export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.WritableStream, context?: number, kvType: KvType = DEFAULT_KV_TYPE): Promise<void> {
   const model = await loadModel(modelPath);
   try {
-    const plan = cliContextPlan(model, context);
+    const plan = cliContextPlan(model, context, kvType);
     const c = model.config;
     const w = model.widths;
     const subModels = c.chains.map((_, i) => ({
@@ -35,7 +36,7 @@ export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.
       ropeScaling: c.ropeScaling,
       mappedBytes: model.info().mappedBytes,
       kernels: model.info().kernels,
-      context: { size: plan.context, default: context === undefined, limit: plan.limit, kvCacheBytes: plan.kvBytes },
+      context: { size: plan.context, default: context === undefined, limit: plan.limit, kvCacheBytes: plan.kvBytes, kvType },
       subModels,
     };
     if (json) {
@@ -50,7 +51,7 @@ export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.
       `attention   ${c.numAttentionHeads} heads x ${c.headDim}, ${c.numKeyValueHeads} KV heads${c.kvSharing ? ' (from chain 1)' : ''}`,
       `weights     ${info.dtypes.join(', ')}, ${(info.mappedBytes / 2 ** 20).toFixed(1)} MiB mapped${c.tieWordEmbeddings ? ', tied LM head' : ''}`,
       `kernels     ${info.kernels}`,
-      `context     ${plan.context} tokens${context === undefined ? ' (default)' : ''} · ${(plan.kvBytes / 2 ** 20).toFixed(1)} MiB KV cache (float32); ` +
+      `context     ${plan.context} tokens${context === undefined ? ' (default)' : ''} · ${(plan.kvBytes / 2 ** 20).toFixed(1)} MiB KV cache (${kvType}); ` +
         (plan.limit === null ? 'the config names no limit' : `the model allows ${plan.limit}`),
       '',
       'chains  width  heads    ffn   parameters',

@@ -4,6 +4,7 @@
 // Positions 0..P-1 are the prompt, read as one prefill exactly as generation reads it (CoLM-Air:
 // the cache from chain 1 alone), which yields the logits of position P-1; positions P..T-1 are
 // then decoded one at a time. Rows are printed for positions max(P-1, 0)..T-1.
+import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import { cliContextPlan } from '../context.js';
 import { UsageError } from '../usage.js';
@@ -15,6 +16,7 @@ export interface LogitsRequest {
   chains?: number;
   schedule?: number[];
   threads?: number;
+  kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   context?: number; // --context N; absent: exactly the tokens given
 }
 
@@ -38,13 +40,13 @@ export async function logitsCommand(req: LogitsRequest, out: NodeJS.WritableStre
   const model = await loadModel(req.modelPath);
   let contextSize = T;
   try {
-    if (req.context !== undefined) contextSize = cliContextPlan(model, req.context).context;
+    if (req.context !== undefined) contextSize = cliContextPlan(model, req.context, req.kvType).context;
     if (contextSize < T) throw new Error(`--context ${contextSize} is shorter than the ${T} tokens given`);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize, threads: req.threads });
+  const session = model.createSession({ contextSize, threads: req.threads, kvType: req.kvType });
   try {
     const n = model.chainCount;
     const bad = schedule.find((k) => k < 1 || k > n);

@@ -4,13 +4,14 @@
 // corpus; the documents' tokens are then cut into windows of --window tokens.
 import { readFile } from 'node:fs/promises';
 
+import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import { consecutiveWindows, perplexityByChains, type PerplexityRow } from '../../engine/perplexity.js';
 import { brownFileText } from '../../trainer/tokenizer/brown-corpus.js';
 import { UsageError } from '../usage.js';
 
 export const PERPLEXITY_USAGE = `usage: colm perplexity MODEL --corpus FILE... [--corpus-format text|brown] [--window 256]
-         [--max-windows N] [--chains K] [--threads N] [--json]`;
+         [--max-windows N] [--chains K] [--threads N] [--kv-type T] [--json]`;
 
 export interface PerplexityRequest {
   modelPath: string;
@@ -20,6 +21,7 @@ export interface PerplexityRequest {
   maxWindows?: number;
   chains?: number; // absent: every chain count
   threads?: number;
+  kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   json: boolean;
 }
 
@@ -56,6 +58,7 @@ export async function perplexityCommand(req: PerplexityRequest, out: NodeJS.Writ
     if (!req.json) out.write('chains  perplexity  nats/token  positions\n');
     const rows = await perplexityByChains(model, windows, chainCounts, {
       ...(req.threads !== undefined ? { threads: req.threads } : {}),
+      ...(req.kvType !== undefined ? { kvType: req.kvType } : {}),
       ...(signal ? { signal } : {}),
       onRow: (r) => {
         if (!req.json) out.write(`${String(r.chains).padStart(6)}  ${r.perplexity.toFixed(3).padStart(10)}  ${r.meanNll.toFixed(4).padStart(10)}  ${String(r.positions).padStart(9)}\n`);

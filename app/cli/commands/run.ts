@@ -1,5 +1,6 @@
 // colm run: stream a completion (or, with --chat, an assistant reply) for one prompt, then print
 // the speed and the chain counts used.
+import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
 import { checkPromptFits, cliContextPlan } from '../context.js';
@@ -10,6 +11,7 @@ export interface RunRequest {
   chat: boolean;
   chains?: number;
   threads?: number;
+  kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   context?: number; // --context N; absent: the model's default (context-plan.ts)
   generate: GenerateOptions;
 }
@@ -18,12 +20,12 @@ export async function runCommand(req: RunRequest, out: NodeJS.WritableStream, er
   const model = await loadModel(req.modelPath, { signal });
   let plan;
   try {
-    plan = cliContextPlan(model, req.context);
+    plan = cliContextPlan(model, req.context, req.kvType);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize: plan.context, threads: req.threads });
+  const session = model.createSession({ contextSize: plan.context, threads: req.threads, kvType: req.kvType });
   try {
     let tokens: number[];
     let stopStrings = req.generate.stopStrings ?? [];

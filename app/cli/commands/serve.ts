@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
+import type { KvType } from '../../engine/kv-type.js';
 import { HostClient } from '../../host/host-client.js';
 import { startChainPolicy } from '../../host/policy-setup.js';
 import { packageVersion, rendererDistDir } from '../../server/package-paths.js';
@@ -23,6 +24,7 @@ export interface ServeRequest {
   maxQueue?: number; // API requests that may wait per model; default 16
   simulatePower?: string; // a timeline file replayed instead of this machine's power and GPU
   context?: number; // --context N: the context of every model loaded without one; absent: the model's default
+  kvType?: KvType; // --kv-type: the KV cache type of every model loaded without one; absent: bf16
 }
 
 function untilStopped(signal: AbortSignal): Promise<void> {
@@ -67,7 +69,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   let server;
   try {
     const openAi = { apiKey, maxWaiting: req.maxQueue };
-    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context });
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context, kvType: req.kvType });
   } catch (error) {
     policy.stop();
     await hostClient.dispose();

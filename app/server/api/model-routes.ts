@@ -46,7 +46,8 @@ function queryLoadOptions(url: URL): ModelLoadOptions {
     const text = url.searchParams.get(name);
     return text === null || text === '' ? undefined : Number(text);
   };
-  return parseLoadOptions({ contextSize: number('contextSize'), threads: number('threads') });
+  const kvType = url.searchParams.get('kvType');
+  return parseLoadOptions({ contextSize: number('contextSize'), threads: number('threads'), kvType: kvType === '' ? undefined : kvType });
 }
 
 /** `path` relative to `folder` (either side may be reached through symlinks), or null when outside it. */

@@ -48,7 +48,21 @@ struct CpuKernels {
   // split in two calls (a sliding-window cache ring that wraps) gives the one call's bits exactly.
   void (*weighted_row_sum)(const float* weights, int32_t n, const float* rows, int64_t ld, int32_t width, float* out,
                            bool accumulate);
+
+  // ---- the KV cache in a narrow type (session.h KvType) ----
+  // weighted_row_sum over the first n rows of a view in F32, F16, BF16 or Q8_0 (rows.cols output
+  // values, rows.ld elements apart): each element widened in registers exactly as widen_row does
+  // (Q8_0: float(q) * scale), then summed as weighted_row_sum sums. Same split rule: a run of rows
+  // in two calls (the second with `accumulate`) gives the one call's bits.
+  void (*weighted_row_sum_view)(const float* weights, int32_t n, const WeightView& rows, float* out, bool accumulate);
+  // Rounds n float32 values to F16 or BF16 bits, to nearest even (F16: as F16C's VCVTPS2PH with
+  // round-to-nearest; NaN stays NaN). Every variant gives the scalar reference's bits exactly.
+  void (*narrow_row)(const float* src, int32_t n, DType t, uint16_t* dst);
 };
+
+// The scalar rounding every narrow_row variant reproduces, one value at a time.
+uint16_t round_to_bf16(float f);
+uint16_t round_to_f16(float f);
 
 const CpuKernels& cpu_kernels_scalar();
 // Variants compiled in and supported by this CPU, best first; the scalar one is always last.

@@ -1,8 +1,10 @@
 // One conversation's state: the tokens so far and their KV cache, evaluated at any chain
 // count k, which may change between any two positions.
 //
-// The cache is float32, (layer, row, kv_heads_total * head_dim) for K and for V: a layer keeps
-// context_size rows, position p in row p.
+// The cache is (layer, row, kv_heads_total * head_dim) for K and for V in the session's KvType
+// (kv_cache.h: float32, or BF16 (the default), F16 or Q8_0, rounded when a position is evaluated
+// and widened in registers by the attention kernels): a layer keeps context_size rows, position p
+// in row p. Every invariant below holds bit for bit in every KV type.
 // CoLM-Air: K/V come from chain 1 alone, so the cache is the same for every k and a switch
 // costs nothing. Plain CoLM: sub-model k reads the KV heads of chains 1..k; the session
 // remembers per position how many chains' K/V it holds, so shrinking k is free and growing k
@@ -20,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "colm/kv_cache.h"
 #include "colm/model.h"
 #include "colm/thread_pool.h"
 
@@ -32,6 +35,7 @@ struct SessionOptions {
   int32_t threads = 0;           // 0: default_thread_count()
   bool capture_hidden = false;   // keep the hidden states of the last evaluated position
   bool window_ring = true;       // false: sliding-window layers keep context_size rows too (tests)
+  KvType kv_type = KvType::BF16; // element type of the K/V cache (kv_cache.h)
 };
 
 class Session {
@@ -63,11 +67,13 @@ class Session {
   const std::vector<float>& last_hidden() const { return hidden_; }
   int32_t last_hidden_chains() const { return hidden_chains_; }
 
-  // A copy of the cached K or V of one layer: (position, kv_heads_total * head_dim). Throws for
-  // a ring layer once positions have left its ring.
+  // A copy of the cached K or V of one layer: (position, kv_heads_total * head_dim), widened to
+  // float32 from the cache type. Throws for a ring layer once positions have left its ring.
   std::vector<float> kv_cache(int32_t layer, bool values) const;
-  // Bytes of the K and V caches together (allocated at construction, whatever the position).
-  int64_t kv_cache_bytes() const { return int64_t(k_cache_.size() + v_cache_.size()) * int64_t(sizeof(float)); }
+  // Bytes of the K and V caches together (allocated at construction, whatever the position), in
+  // the cache type (Q8_0: values and scales).
+  int64_t kv_cache_bytes() const { return k_cache_.bytes() + v_cache_.bytes(); }
+  KvType kv_type() const { return k_cache_.type(); }
   // Rows of a sliding-window layer's ring; 0 when no layer has one (every layer: context_size).
   int32_t window_ring_rows() const { return ring_; }
   // How many chains' K/V each position holds (CoLM-Air: always n).
@@ -92,7 +98,7 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<int32_t> tokens_;
   std::vector<uint8_t> kv_chains_;   // per position
-  std::vector<float> k_cache_, v_cache_;
+  KvCache k_cache_, v_cache_;
   std::vector<int64_t> layer_row0_;  // (L): first cache row of each layer
   std::vector<uint8_t> ringed_;      // (L): the layer keeps a ring of ring_ rows
   int32_t ring_ = 0;                 // rows of a ring layer (0: none)

@@ -14,6 +14,7 @@ import {
   planContext,
   type KvCacheShape,
 } from '../../../app/engine/context-plan.js';
+import { KV_TYPES, kvHeadBytes } from '../../../app/engine/kv-type.js';
 import { loadModel } from '../../../app/engine/model.js';
 import type { ColmConfig } from '../../../app/checkpoint/types.js';
 
@@ -36,11 +37,21 @@ function config(over: Partial<ColmConfig>): ColmConfig {
 }
 
 describe('KV bytes', () => {
-  test('full layers: 2 (K, V) x layers x KV heads x head_dim x 4 bytes a position', () => {
-    const shape = kvCacheShape(config({}));
-    expect(shape).toEqual({ fullLayers: 32, windowedLayers: 0, window: null, rowBytes: 2 * 8 * 128 * 4 });
+  test('full layers: 2 (K, V) x layers x KV heads x head_dim x 4 bytes a position in f32', () => {
+    const shape = kvCacheShape(config({}), 'f32');
+    expect(shape).toEqual({ fullLayers: 32, windowedLayers: 0, window: null, kvType: 'f32', kvHeads: 8, headDim: 128, rowBytes: 2 * 8 * 128 * 4 });
     expect(kvCacheBytes(shape, 4096)).toBe(GiB); // a Llama-8B-shaped cache in float32
     expect(kvCacheBytes(shape, 1)).toBe(32 * 8 * KiB(1));
+  });
+
+  test('the KV type prices a value: bf16 (the default) and f16 half of f32, q8_0 34 bytes per 32 values', () => {
+    expect(kvCacheShape(config({})).kvType).toBe('bf16');
+    expect(kvCacheShape(config({})).rowBytes).toBe(2 * 8 * 128 * 2);
+    expect(kvCacheShape(config({}), 'f16').rowBytes).toBe(2 * 8 * 128 * 2);
+    expect(kvCacheShape(config({}), 'q8_0').rowBytes).toBe(2 * 8 * (128 + 2 * 4));
+    // A head shorter than a block is one short block: 16 int8 values and one F16 scale.
+    expect(kvCacheShape(config({ headDim: 16 }), 'q8_0').rowBytes).toBe(2 * 8 * 18);
+    expect(kvHeadBytes('q8_0', 48)).toBe(48 + 2 * 2);
   });
 
   test('windowed layers keep min(context, W + 256) rows; full layers keep every position', () => {
@@ -60,7 +71,7 @@ describe('KV bytes', () => {
     const air = kvCacheShape(config({ kvSharing: true, numKeyValueHeads: 4 }));
     const plain = kvCacheShape(config({ kvSharing: false, numKeyValueHeads: 4 }));
     expect(air).toEqual(plain);
-    expect(air.rowBytes).toBe(2 * 4 * 128 * 4);
+    expect(air.rowBytes).toBe(2 * 4 * 128 * 2);
   });
 
   test.each([
@@ -70,11 +81,14 @@ describe('KV bytes', () => {
   ])('%s: the plan matches what the native session allocates', async (_name, path) => {
     const model = await loadModel(path);
     try {
-      const shape = kvCacheShape(model.config);
-      for (const n of [16, 256, 1024]) {
-        const s = model.createSession({ contextSize: n });
-        expect(s.kvCacheBytes, `context ${n}`).toBe(kvCacheBytes(shape, n));
-        s.dispose();
+      for (const kvType of KV_TYPES) {
+        const shape = kvCacheShape(model.config, kvType);
+        for (const n of [16, 256, 1024]) {
+          const s = model.createSession({ contextSize: n, kvType });
+          expect(s.kvCacheBytes, `${kvType}, context ${n}`).toBe(kvCacheBytes(shape, n));
+          expect(s.kvType).toBe(kvType);
+          s.dispose();
+        }
       }
       const plan = model.contextPlan();
       const s = model.createSession();
@@ -92,7 +106,7 @@ function KiB(n: number): number {
 }
 
 describe('the default context', () => {
-  const llama: KvCacheShape = kvCacheShape(config({})); // 256 KiB a position
+  const llama: KvCacheShape = kvCacheShape(config({}), 'f32'); // 256 KiB a position
 
   test("is the model's limit when the memory holds it, up to 8192 for full-attention layers", () => {
     expect(defaultContext(llama, 8192, 64 * GiB)).toBe(8192);
@@ -126,8 +140,10 @@ describe('the default context', () => {
   test('the budget is half of the free memory beside the mapped weights', () => {
     expect(memoryBudget(16 * GiB, 4 * GiB)).toBe(6 * GiB);
     expect(memoryBudget(2 * GiB, 4 * GiB)).toBe(0);
-    const plan = planContext(config({}), 4 * GiB, undefined, 5 * GiB); // budget 512 MiB
+    const plan = planContext(config({}), 4 * GiB, undefined, 5 * GiB, 'f32'); // budget 512 MiB
     expect(plan).toMatchObject({ context: 2048, kvBytes: GiB / 2, limit: 32768 });
+    // bf16 (the default) holds twice the positions in the same budget.
+    expect(planContext(config({}), 4 * GiB, undefined, 5 * GiB)).toMatchObject({ context: 4096, kvBytes: GiB / 2 });
   });
 });
 

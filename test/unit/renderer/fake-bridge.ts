@@ -43,8 +43,9 @@ export function fakeModel(chainCount = 4, name = 'tiny.safetensors'): ModelInfo 
     kernels: 'scalar',
     subModels: Array.from({ length: chainCount }, (_, i) => ({ chains: i + 1, width: 16 * (i + 1), heads: 2 * (i + 1), ffn: 32 * (i + 1), parameters: 20_000 * (i + 1) ** 2 })),
     defaultContextSize: 256,
-    kvCache: { fullLayers: 3, windowedLayers: 0, window: null, rowBytes: 128 }, // 2 KV heads x 8 x float32, K and V
-    kvCacheBytes: 3 * 128 * 256,
+    kvCache: { fullLayers: 3, windowedLayers: 0, window: null, kvType: 'bf16', kvHeads: 2, headDim: 8, rowBytes: 64 }, // 2 KV heads x 8 x bf16, K and V
+    kvCacheBytes: 3 * 64 * 256,
+    kvType: 'bf16',
   };
 }
 

@@ -136,6 +136,91 @@ void weighted_row_sum_avx2(const float* weights, int32_t n, const float* rows, i
   }
 }
 
+// ---- the KV cache in a narrow type: value rows widened in registers, rows rounded on store ----
+
+// 8 values of row p from column c (c a multiple of 8, all 8 inside the row), as widen_row gives
+// them: F16/BF16 widened, Q8_0 as float(q) * scale of the 32-column block.
+template <DType DT>
+inline __m256 kv_load8(const WeightView& v, int32_t p, int64_t c) {
+  if (DT == DType::Q8_0) {
+    const float s = q8_scale_at(v.scale_row_ptr(p), v.scale_dtype, c / kQ8Block);
+    return _mm256_mul_ps(load8_i8(reinterpret_cast<const int8_t*>(v.row_ptr(p)) + c), _mm256_set1_ps(s));
+  }
+  return load8(v.row_ptr(p), DT, c);
+}
+
+// weighted_row_sum_avx2's loops over a narrow view: same chunks, same order of FMAs per lane.
+template <DType DT>
+void weighted_row_sum_narrow(const float* weights, int32_t n, const WeightView& v, float* out, bool accumulate) {
+  const int32_t width = v.cols;
+  int32_t d = 0;
+  for (; d + 32 <= width; d += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    if (accumulate) {
+      a0 = _mm256_loadu_ps(out + d);
+      a1 = _mm256_loadu_ps(out + d + 8);
+      a2 = _mm256_loadu_ps(out + d + 16);
+      a3 = _mm256_loadu_ps(out + d + 24);
+    }
+    for (int32_t p = 0; p < n; ++p) {
+      const __m256 w = _mm256_broadcast_ss(weights + p);
+      a0 = _mm256_fmadd_ps(w, kv_load8<DT>(v, p, d), a0);
+      a1 = _mm256_fmadd_ps(w, kv_load8<DT>(v, p, d + 8), a1);
+      a2 = _mm256_fmadd_ps(w, kv_load8<DT>(v, p, d + 16), a2);
+      a3 = _mm256_fmadd_ps(w, kv_load8<DT>(v, p, d + 24), a3);
+    }
+    _mm256_storeu_ps(out + d, a0);
+    _mm256_storeu_ps(out + d + 8, a1);
+    _mm256_storeu_ps(out + d + 16, a2);
+    _mm256_storeu_ps(out + d + 24, a3);
+  }
+  for (; d + 8 <= width; d += 8) {
+    __m256 a0 = accumulate ? _mm256_loadu_ps(out + d) : _mm256_setzero_ps();
+    for (int32_t p = 0; p < n; ++p) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(weights + p), kv_load8<DT>(v, p, d), a0);
+    _mm256_storeu_ps(out + d, a0);
+  }
+  for (; d < width; ++d) {
+    float sum = accumulate ? out[d] : 0.0f;
+    for (int32_t p = 0; p < n; ++p) sum += weights[p] * element_row(v, p, d);
+    out[d] = sum;
+  }
+}
+
+void weighted_row_sum_view_avx2(const float* weights, int32_t n, const WeightView& rows, float* out, bool accumulate) {
+  switch (rows.dtype) {
+    case DType::F16: weighted_row_sum_narrow<DType::F16>(weights, n, rows, out, accumulate); return;
+    case DType::BF16: weighted_row_sum_narrow<DType::BF16>(weights, n, rows, out, accumulate); return;
+    case DType::Q8_0: weighted_row_sum_narrow<DType::Q8_0>(weights, n, rows, out, accumulate); return;
+    default:
+      weighted_row_sum_avx2(weights, n, static_cast<const float*>(rows.data), rows.ld, rows.cols, out, accumulate);
+  }
+}
+
+// F16 through F16C (round to nearest even); BF16 by adding 0x7fff plus the kept lowest bit, as
+// round_to_bf16 does, NaN lanes blended in quiet.
+void narrow_row_avx2(const float* src, int32_t n, DType t, uint16_t* dst) {
+  int32_t i = 0;
+  if (t == DType::F16) {
+    for (; i + 8 <= n; i += 8)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                       _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; ++i) dst[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return;
+  }
+  const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1), quiet = _mm256_set1_epi32(0x40);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(src + i);
+    const __m256i b = _mm256_castps_si256(v);
+    const __m256i hi = _mm256_srli_epi32(b, 16);
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, quiet), _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    // 8 values <= 0xffff: pack (per 128-bit lane), then gather the two lanes' low halves.
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm256_castsi256_si128(packed));
+  }
+  for (; i < n; ++i) dst[i] = round_to_bf16(src[i]);
+}
+
 // ---- decode: one input row ----
 
 // One weight row against x: the same reduction order whether the row runs alone or in a group.
@@ -340,7 +425,8 @@ void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* 
 
 const CpuKernels& cpu_kernels_avx2() {
   static const CpuKernels k = {"avx2",    matmul_rows_avx2, kXTile, pack_x_avx2, matmul_rows_packed_avx2,
-                               dot_avx2, axpy_avx2, weighted_row_sum_avx2};
+                               dot_avx2, axpy_avx2, weighted_row_sum_avx2, weighted_row_sum_view_avx2,
+                               narrow_row_avx2};
   return k;
 }
 

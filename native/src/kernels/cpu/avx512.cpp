@@ -102,6 +102,81 @@ void weighted_row_sum_avx512(const float* weights, int32_t n, const float* rows,
   }
 }
 
+// ---- the KV cache in a narrow type: value rows widened in registers, rows rounded on store ----
+
+// 16 values of row p from column c (a multiple of 16, so inside one Q8_0 block; the first n < 16
+// under `m`), as widen_row gives them: Q8_0 as float(q) * scale.
+template <DType DT>
+inline __m512 kv_load16(const WeightView& v, int32_t p, int64_t c, __mmask16 m) {
+  if (DT == DType::Q8_0) {
+    const float s = q8_scale_at(v.scale_row_ptr(p), v.scale_dtype, c / kQ8Block);
+    return _mm512_mul_ps(load16_i8(reinterpret_cast<const int8_t*>(v.row_ptr(p)) + c, m), _mm512_set1_ps(s));
+  }
+  return load16(v.row_ptr(p), DT, c, m);
+}
+
+// weighted_row_sum_avx512's loops over a narrow view: same chunks, same order of FMAs per lane.
+template <DType DT>
+void weighted_row_sum_narrow(const float* weights, int32_t n, const WeightView& v, float* out, bool accumulate) {
+  const int32_t width = v.cols;
+  for (int32_t d = 0; d < width; d += 64) {
+    const int32_t left = width - d;
+    const __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : tail_mask(left);
+    const __mmask16 m1 = left >= 32 ? __mmask16(0xffff) : left > 16 ? tail_mask(left - 16) : __mmask16(0);
+    const __mmask16 m2 = left >= 48 ? __mmask16(0xffff) : left > 32 ? tail_mask(left - 32) : __mmask16(0);
+    const __mmask16 m3 = left >= 64 ? __mmask16(0xffff) : left > 48 ? tail_mask(left - 48) : __mmask16(0);
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    if (accumulate) {
+      a0 = _mm512_maskz_loadu_ps(m0, out + d);
+      if (m1) a1 = _mm512_maskz_loadu_ps(m1, out + d + 16);
+      if (m2) a2 = _mm512_maskz_loadu_ps(m2, out + d + 32);
+      if (m3) a3 = _mm512_maskz_loadu_ps(m3, out + d + 48);
+    }
+    for (int32_t p = 0; p < n; ++p) {
+      const __m512 w = _mm512_set1_ps(weights[p]);
+      a0 = _mm512_fmadd_ps(w, kv_load16<DT>(v, p, d, m0), a0);
+      if (m1) a1 = _mm512_fmadd_ps(w, kv_load16<DT>(v, p, d + 16, m1), a1);
+      if (m2) a2 = _mm512_fmadd_ps(w, kv_load16<DT>(v, p, d + 32, m2), a2);
+      if (m3) a3 = _mm512_fmadd_ps(w, kv_load16<DT>(v, p, d + 48, m3), a3);
+    }
+    _mm512_mask_storeu_ps(out + d, m0, a0);
+    _mm512_mask_storeu_ps(out + d + 16, m1, a1);
+    _mm512_mask_storeu_ps(out + d + 32, m2, a2);
+    _mm512_mask_storeu_ps(out + d + 48, m3, a3);
+  }
+}
+
+void weighted_row_sum_view_avx512(const float* weights, int32_t n, const WeightView& rows, float* out, bool accumulate) {
+  switch (rows.dtype) {
+    case DType::F16: weighted_row_sum_narrow<DType::F16>(weights, n, rows, out, accumulate); return;
+    case DType::BF16: weighted_row_sum_narrow<DType::BF16>(weights, n, rows, out, accumulate); return;
+    case DType::Q8_0: weighted_row_sum_narrow<DType::Q8_0>(weights, n, rows, out, accumulate); return;
+    default:
+      weighted_row_sum_avx512(weights, n, static_cast<const float*>(rows.data), rows.ld, rows.cols, out, accumulate);
+  }
+}
+
+// F16 through VCVTPS2PH (round to nearest even); BF16 by adding 0x7fff plus the kept lowest bit,
+// as round_to_bf16 does, NaN lanes blended in quiet. The tail runs masked.
+void narrow_row_avx512(const float* src, int32_t n, DType t, uint16_t* dst) {
+  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
+  for (int32_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : tail_mask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(m, src + i);
+    __m256i h;
+    if (t == DType::F16) {
+      h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    } else {
+      const __m512i b = _mm512_castps_si512(v);
+      const __m512i hi = _mm512_srli_epi32(b, 16);
+      __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
+      r = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), r, _mm512_or_si512(hi, quiet));
+      h = _mm512_cvtepi32_epi16(r);
+    }
+    _mm256_mask_storeu_epi16(dst + i, m, h);
+  }
+}
+
 // ---- decode ----
 
 // DT is a template argument so each dtype gets its own loop: with the dtype a run-time value the
@@ -305,7 +380,8 @@ void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float
 
 const CpuKernels& cpu_kernels_avx512() {
   static const CpuKernels k = {"avx512",     matmul_rows_avx512, kXTile, pack_x_avx512, matmul_rows_packed_avx512,
-                               dot_avx512, axpy_avx512, weighted_row_sum_avx512};
+                               dot_avx512, axpy_avx512, weighted_row_sum_avx512, weighted_row_sum_view_avx512,
+                               narrow_row_avx512};
   return k;
 }
 

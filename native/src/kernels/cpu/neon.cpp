@@ -55,6 +55,59 @@ void weighted_row_sum_neon(const float* weights, int32_t n, const float* rows, i
   for (int32_t p = 0; p < n; ++p) axpy_neon(weights[p], rows + p * ld, out, width);
 }
 
+// ---- the KV cache in a narrow type: value rows widened in registers, rows rounded on store ----
+
+// 4 values of row p from column c (c a multiple of 4, all 4 inside the row), as widen_row gives
+// them: F16/BF16 widened, Q8_0 as float(q) * scale (4 int8 copied out: nothing past the row is read).
+inline float32x4_t kv_load4(const WeightView& v, int32_t p, int64_t c) {
+  if (v.dtype != DType::Q8_0) return load4(v.row_ptr(p), v.dtype, c);
+  int8_t q4[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  __builtin_memcpy(q4, v.row_ptr(p) + c, 4);
+  const int32x4_t i32 = vmovl_s16(vget_low_s16(vmovl_s8(vld1_s8(q4))));
+  return vmulq_n_f32(vcvtq_f32_s32(i32), q8_scale(v.scale_row_ptr(p), v.scale_dtype, c / kQ8Block));
+}
+
+inline float kv_element(const WeightView& v, int32_t p, int64_t c) {
+  if (v.dtype != DType::Q8_0) return element(v.row_ptr(p), v.dtype, c);
+  return float(reinterpret_cast<const int8_t*>(v.row_ptr(p))[c]) * q8_scale(v.scale_row_ptr(p), v.scale_dtype, c / kQ8Block);
+}
+
+// As weighted_row_sum_neon (one output pass per row, in row order), reading narrow rows.
+void weighted_row_sum_view_neon(const float* weights, int32_t n, const WeightView& rows, float* out, bool accumulate) {
+  if (rows.dtype == DType::F32) {
+    weighted_row_sum_neon(weights, n, static_cast<const float*>(rows.data), rows.ld, rows.cols, out, accumulate);
+    return;
+  }
+  const int32_t width = rows.cols;
+  if (!accumulate)
+    for (int32_t d = 0; d < width; ++d) out[d] = 0.0f;
+  for (int32_t p = 0; p < n; ++p) {
+    int32_t d = 0;
+    for (; d + 4 <= width; d += 4) vst1q_f32(out + d, vfmaq_n_f32(vld1q_f32(out + d), kv_load4(rows, p, d), weights[p]));
+    for (; d < width; ++d) out[d] += weights[p] * kv_element(rows, p, d);
+  }
+}
+
+// F16 by vcvt_f16_f32 (the default FPCR rounding: to nearest even); BF16 by adding 0x7fff plus
+// the kept lowest bit, as round_to_bf16 does, NaN lanes made quiet.
+void narrow_row_neon(const float* src, int32_t n, DType t, uint16_t* dst) {
+  int32_t i = 0;
+  if (t == DType::F16) {
+    for (; i + 4 <= n; i += 4) vst1_u16(dst + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(src + i))));
+    for (; i < n; ++i) dst[i] = round_to_f16(src[i]);
+    return;
+  }
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(src + i);
+    const uint32x4_t b = vreinterpretq_u32_f32(v);
+    const uint32x4_t hi = vshrq_n_u32(b, 16);
+    const uint32x4_t r = vshrq_n_u32(vaddq_u32(b, vaddq_u32(vdupq_n_u32(0x7fff), vandq_u32(hi, vdupq_n_u32(1)))), 16);
+    const uint32x4_t not_nan = vceqq_f32(v, v);
+    vst1_u16(dst + i, vmovn_u32(vbslq_u32(not_nan, r, vorrq_u32(hi, vdupq_n_u32(0x40)))));
+  }
+  for (; i < n; ++i) dst[i] = round_to_bf16(src[i]);
+}
+
 // 16 int8 weights as four float32 vectors (int8 -> int16 -> int32 -> float32).
 inline void widen16_i8(const int8_t* p, float32x4_t* out) {
   const int8x16_t q = vld1q_s8(p);
@@ -118,7 +171,8 @@ void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* 
 }  // namespace
 
 const CpuKernels& cpu_kernels_neon() {
-  static const CpuKernels k = {"neon", matmul_rows_neon, 0, nullptr, nullptr, dot_neon, axpy_neon, weighted_row_sum_neon};
+  static const CpuKernels k = {"neon", matmul_rows_neon, 0, nullptr, nullptr, dot_neon, axpy_neon, weighted_row_sum_neon,
+                               weighted_row_sum_view_neon, narrow_row_neon};
   return k;
 }
 

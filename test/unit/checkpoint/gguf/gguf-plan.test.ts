@@ -76,7 +76,7 @@ async function engineLogits(path: string, tokens: number[], P: number, notices: 
   expect(plan.tensors.every((t) => t.data === undefined || t.data.byteLength === t.byteLength)).toBe(true);
   const native = await loadAddon().loadModel(plan, () => {}).promise;
   const model = new Model(plan, native, TextTokenizer.fromJson(STUB_TOKENIZER, null, 'stub'));
-  const session = model.createSession({ contextSize: tokens.length });
+  const session = model.createSession({ kvType: 'f32', contextSize: tokens.length });
   try {
     const rows = [await session.prefill(tokens.slice(0, P))];
     for (let p = P; p < tokens.length; p++) rows.push((await session.evaluate([tokens[p]!], { logits: 'last' }))!);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import type { KvType } from '../../../../app/engine/kv-type.js';
 import { HostClient } from '../../../../app/host/host-client.js';
 import { startServer, type RunningServer } from '../../../../app/server/server.js';
 import type { OpenAiApiOptions } from '../../../../app/server/v1/v1-deps.js';
@@ -24,6 +25,7 @@ export interface ApiTestServerOptions {
   loadModel?: boolean; // load the fixture model first (starts the engine host)
   hostEnv?: Record<string, string>;
   contextSize?: number; // the context of loads that name none (colm serve --context N)
+  kvType?: KvType; // the KV cache type of loads that name none (colm serve --kv-type T)
 }
 
 export async function startApiTestServer(options: ApiTestServerOptions = {}): Promise<ApiTestServer> {
@@ -31,7 +33,7 @@ export async function startApiTestServer(options: ApiTestServerOptions = {}): Pr
   const rendererDir = mkdtempSync(join(tmpdir(), 'colm-api-ui-'));
   const host = new HostClient({ env: options.hostEnv ?? {} });
   const openAi = options.openAi === null ? undefined : (options.openAi ?? {});
-  const server = await startServer({ port: 0, dataDir, rendererDir, hostClient: host, version: 'test', openAi, contextSize: options.contextSize });
+  const server = await startServer({ port: 0, dataDir, rendererDir, hostClient: host, version: 'test', openAi, contextSize: options.contextSize, kvType: options.kvType });
   if (options.loadModel) {
     await host.start();
     await server.controller.load(FIXTURE_MODEL, FIXTURE_MODEL_ID);

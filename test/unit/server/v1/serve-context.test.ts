@@ -27,7 +27,16 @@ test('the server context applies to loads that name none; a load that names one 
 test("without one, the model's default context (its max_position_embeddings, 256, here)", async () => {
   api = await startApiTestServer({ loadModel: true });
   expect(await contextLength(api)).toBe(256);
-  expect(api.host.currentModel).toMatchObject({ defaultContextSize: 256, kvCacheBytes: 256 * 384 });
+  // 3 layers x 2 KV heads x 8 values x K and V in bf16 (the default): 192 bytes a position.
+  expect(api.host.currentModel).toMatchObject({ defaultContextSize: 256, kvCacheBytes: 256 * 192, kvType: 'bf16' });
+});
+
+test('the server KV type applies to loads that name none; a load that names one keeps its own', async () => {
+  api = await startApiTestServer({ loadModel: true, kvType: 'q8_0' });
+  // q8_0: 8 int8 values and one F16 scale a head: 10 bytes where f32 takes 32.
+  expect(api.host.currentModel).toMatchObject({ kvType: 'q8_0', kvCacheBytes: 256 * 120 });
+  await api.server.controller.load(FIXTURE_MODEL, FIXTURE_MODEL_ID, undefined, { kvType: 'f32' });
+  expect(api.host.currentModel).toMatchObject({ kvType: 'f32', kvCacheBytes: 256 * 384 });
 });
 
 test('a server context above the model limit fails the load, naming the limit', async () => {
