@@ -1,5 +1,5 @@
 // npm run bench [-- --json] [-- --large] [-- --quick] [-- --only SECTION]: the performance benchmark (never a test).
-// Sections: kernels (chain vs dense vs OpenBLAS), end to end (decode/prefill of dense models),
+// Sections: kernels (chain vs dense vs OpenBLAS), gemm (prefill GEMM against OpenBLAS per kernel set), end to end (decode/prefill of dense models),
 // elastic (a 4-chain CoLM-Air model at each k, chain-1 prefill, switch cost), the roofline
 // (decode GB/s against the triad bandwidth measured in the same run), GGUF (load time against
 // safetensors, decode against llama.cpp on the same file, bench/gguf-bench.ts), and training throughput
@@ -75,6 +75,50 @@ function kernels(threads: number): { triad: number } {
   table(`Kernels (${out.kernels}, ${threads} threads; T=1 is decode GEMV, T=128 prefill GEMM; ratio = time / dense time)`, ['shape', 'dtype', 'T', 'chains', 'ms', 'GFLOP/s', 'GB/s', 'ratio', 'ideal'], rows);
   log(`triad bandwidth: ${out.triad_gbps.toFixed(1)} GB/s (${threads} threads, arrays larger than the caches)`);
   return { triad: out.triad_gbps };
+}
+
+interface GemmRow {
+  case: string;
+  rows: number;
+  cols: number;
+  T: number;
+  chains: number[];
+  threads: number;
+  clock: string;
+  ours_gflops: number;
+  openblas_gflops: number;
+}
+
+// Prefill GEMM against OpenBLAS's sgemm, per kernel set this CPU has (F32 4096x4096 weights;
+// 128 and 512 input rows; dense and a chain linear of 4 equal chains, which OpenBLAS runs as one
+// sgemm per chain over the chain's K-extent). Ours and OpenBLAS alternate inside one loop and
+// keep their best times (on 1 thread by the thread's CPU time, which a busy shared machine does
+// not inflate; on 2 threads by the wall clock). OpenBLAS runs the kernel that matches the set:
+// for avx2 its AVX2 kernel (core type Zen on AMD, Haswell on Intel), what it picks on an
+// AVX2-only CPU; for avx512 its own best choice. Target: ours >= 1.0x OpenBLAS.
+function gemm(): void {
+  const exe = resolve('build/native/colm_bench_kernels');
+  const sets = (loadAddon().systemInfo().kernelsAvailable ?? []).filter((k) => k !== 'scalar');
+  const amd = /AMD/i.test(cpus()[0]?.model ?? '');
+  const rows: (string | number)[][] = [];
+  const results = [];
+  for (const set of sets) {
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    if (set === 'avx2') env.OPENBLAS_CORETYPE = amd ? 'Zen' : 'Haswell';
+    const r = spawnSync(exe, ['--gemm', '--kernels', set, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`${exe} --gemm --kernels ${set} failed: ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { kernels: string; openblas: string; results: GemmRow[] };
+    for (const g of out.results) {
+      const ratio = g.openblas_gflops > 0 ? g.ours_gflops / g.openblas_gflops : NaN;
+      const shape = `${g.rows}x${g.cols} ${g.case === 'dense' ? 'dense' : `chains {${g.chains.join(',')}}`}`;
+      rows.push([out.kernels, out.openblas || '-', shape, g.T, g.threads, g.clock, g.ours_gflops, g.openblas_gflops, Number.isNaN(ratio) ? '-' : `${ratio.toFixed(2)}x`, Number.isNaN(ratio) ? '-' : ratio >= 1 ? 'met' : 'not met']);
+      results.push({ kernels: out.kernels, openblasCore: out.openblas, ...g, ratio });
+    }
+  }
+  report.gemm = results;
+  table('Prefill GEMM against OpenBLAS (F32; GFLOP/s of useful work, best of interleaved runs; target >= 1.0x)', ['kernels', 'OpenBLAS core', 'weights', 'T', 'threads', 'clock', 'ours', 'OpenBLAS', 'ratio', 'target'], rows);
 }
 
 async function endToEnd(triad: number): Promise<void> {
@@ -225,12 +269,14 @@ const threads = Math.min(2, cpus().length);
 const system = loadAddon().systemInfo();
 report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernels: system.kernels, available: system.kernelsAvailable };
 log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; kernels ${system.kernels} (available: ${system.kernelsAvailable?.join(', ')})`);
-// --only SECTION (kernels, end-to-end, llama-cpp, gguf, elastic, kv, training) runs one section.
+// --only SECTION (kernels, gemm, end-to-end, llama-cpp, gguf, elastic, kv, training) runs one section;
+// --only kernels includes gemm.
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
 const runs = (section: string) => only === undefined || only === section;
 let triad = 0;
 if (runs('kernels') || runs('end-to-end')) triad = kernels(threads).triad;
+if (runs('kernels') || runs('gemm')) gemm();
 if (runs('end-to-end')) await endToEnd(triad);
 if (runs('llama-cpp')) await llamaCpp();
 if (runs('gguf')) await gguf();

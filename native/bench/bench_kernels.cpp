@@ -1,10 +1,18 @@
 // Kernel benchmark (not a test): chain GEMV/GEMM against this engine's dense kernel of the
 // same shape (and OpenBLAS's sgemm/sgemv when built with it), plus the triad bandwidth of this
-// machine measured in the same run. Prints one JSON object; bench/kernels.ts makes the table.
+// machine measured in the same run. Prints one JSON object; bench/main.ts makes the table.
 //
 //   colm_bench_kernels [--threads N] [--quick]
+//   colm_bench_kernels --gemm [--kernels NAME] [--quick]
+//
+// --gemm: the prefill GEMM of one kernel set (NAME, default the active one) against OpenBLAS's
+// sgemm, F32 4096x4096 weights, at 1 and 2 threads; ours and OpenBLAS alternate inside one loop
+// and each keeps its best time, so a noisy neighbour slows both alike (on 1 thread the time is
+// the thread's CPU time, see time_once). OpenBLAS picks its own kernel from OPENBLAS_CORETYPE
+// (bench/main.ts sets the one that matches the kernel set).
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -114,14 +122,124 @@ double triad_gbps(int threads) {
   return 3.0 * double(n) * 4 / t / 1e9;
 }
 
+// ---- --gemm: ours against OpenBLAS, interleaved ----
+
+#ifdef COLM_BENCH_OPENBLAS
+extern "C" char* openblas_get_corename(void);
+#endif
+
+// Seconds of `f`: on one thread the CPU time of this thread (both libraries then run on the
+// calling thread), so that time slices lost to other processes on a shared machine do not
+// count; on several threads the wall time.
+template <class F>
+double time_once(F&& f, int threads) {
+#if defined(_WIN32)
+  (void)threads;
+#else
+  if (threads == 1) {
+    timespec a, b;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    f();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    return double(b.tv_sec - a.tv_sec) + 1e-9 * double(b.tv_nsec - a.tv_nsec);
+  }
+#endif
+  auto t0 = Clock::now();
+  f();
+  return seconds_since(t0);
+}
+
+int gemm_main(const char* kernels, bool quick) {
+  if (kernels && !colm::set_cpu_kernels(kernels)) {
+    std::fprintf(stderr, "kernel set %s is not available on this CPU\n", kernels);
+    return 2;
+  }
+  const int64_t N = 4096, K = 4096;
+  Weights w = random_weights(colm::DType::F32, N, K);
+  const float* a = reinterpret_cast<const float*>(w.bytes.data());
+  struct Case {
+    const char* name;
+    std::vector<int> chains;
+    int T;
+  };
+  const Case cases[] = {{"dense", {1}, 128}, {"dense", {1}, 512}, {"chains", {1, 1, 1, 1}, 128}, {"chains", {1, 1, 1, 1}, 512}};
+  const int rounds = quick ? 3 : 9;
+#ifdef COLM_BENCH_OPENBLAS
+  const char* ob_core = openblas_get_corename();
+#else
+  const char* ob_core = "";
+#endif
+  std::printf("{\n  \"kernels\": \"%s\", \"openblas\": \"%s\", \"results\": [\n", colm::cpu_kernels().name, ob_core);
+  bool first = true;
+  for (int threads : {1, 2}) {
+    colm::ThreadPool pool(threads);
+#ifdef COLM_BENCH_OPENBLAS
+    openblas_set_num_threads(threads);
+#endif
+    for (const Case& c : cases) {
+      std::vector<float> x(size_t(c.T * K)), y(size_t(c.T * N));
+      std::mt19937 rng(7);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      for (float& v : x) v = normal(rng);
+      auto blocks = chain_blocks(w, c.chains);
+      double flops = 0;
+      for (const auto& b : blocks) flops += 2.0 * b.w.rows * b.w.cols * c.T;
+      auto ours = [&] { colm::matmul_blocks(blocks.data(), int32_t(blocks.size()), x.data(), K, y.data(), N, c.T, pool); };
+      // OpenBLAS does the same useful work: one sgemm per chain block over its own K-extent.
+      auto theirs = [&] {
+#ifdef COLM_BENCH_OPENBLAS
+        for (const auto& b : blocks)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.T, b.w.rows, b.w.cols, 1.0f, x.data(), int(K),
+                      a + int64_t(b.out_offset) * K, int(K), 0.0f, y.data() + b.out_offset, int(N));
+#endif
+      };
+      ours();
+      theirs();
+      double best_ours = 1e30, best_theirs = 1e30;
+      for (int r = 0; r < rounds; ++r) {
+        best_ours = std::min(best_ours, time_once(ours, threads));
+        best_theirs = std::min(best_theirs, time_once(theirs, threads));
+      }
+      std::string cs;
+      for (size_t i = 0; i < c.chains.size(); ++i) cs += (i ? "," : "") + std::to_string(c.chains[i]);
+#ifdef COLM_BENCH_OPENBLAS
+      const double ob = flops / best_theirs / 1e9;
+#else
+      const double ob = 0;
+#endif
+      std::printf("%s    {\"case\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"T\": %d, \"chains\": [%s], \"threads\": %d, "
+                  "\"clock\": \"%s\", \"ours_gflops\": %.2f, \"openblas_gflops\": %.2f}",
+                  first ? "" : ",\n", c.name, (long long)N, (long long)K, c.T, cs.c_str(), threads,
+#if defined(_WIN32)
+                  "wall",
+#else
+                  threads == 1 ? "thread-cpu" : "wall",
+#endif
+                  flops / best_ours / 1e9, ob);
+      std::fflush(stdout);
+      first = false;
+    }
+  }
+  std::printf("\n  ]\n}\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = colm::default_thread_count();
-  bool quick = false;
+  bool quick = false, gemm = false;
+  const char* kernels = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--kernels") && i + 1 < argc) kernels = argv[++i];
     if (!std::strcmp(argv[i], "--quick")) quick = true;
+    if (!std::strcmp(argv[i], "--gemm")) gemm = true;
+  }
+  if (gemm) return gemm_main(kernels, quick);
+  if (kernels && !colm::set_cpu_kernels(kernels)) {
+    std::fprintf(stderr, "kernel set %s is not available on this CPU\n", kernels);
+    return 2;
   }
   const double min_s = quick ? 0.05 : 0.3;
   colm::ThreadPool pool(threads);

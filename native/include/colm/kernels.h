@@ -31,11 +31,14 @@ struct CpuKernels {
                       float* y, int64_t ldy, int32_t T, float* scratch);
 
   // The prefill path (T > 1) of variants that have one (x_tile > 0): the input rows are packed
-  // once per product, shared read-only by every thread, as ceil(T / x_tile) tiles of
-  // (K, x_tile) floats (tile-major, then column-major inside a tile, zero rows past T), so the
-  // micro-kernel reads x_tile inputs of one column from one cache line.
+  // once per product, shared read-only by every thread, into ceil(T / x_tile) * x_tile * K
+  // floats laid out as the variant's micro-kernel reads them: by blocks of the variant's K block
+  // size, then tiles of x_tile rows, then columns, then the x_tile rows of a column (zero rows
+  // past T), so the micro-kernel reads x_tile inputs of one column from one cache line and one
+  // K block of a chunk of tiles from one stretch of memory. pack_x packs tiles [tile0, tile1)
+  // only (tile b holds input rows [b * x_tile, (b + 1) * x_tile)), so that threads can share it.
   int32_t x_tile;
-  void (*pack_x)(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp);
+  void (*pack_x)(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp, int32_t tile0, int32_t tile1);
   // As matmul_rows, reading packed inputs `xp` whose tiles hold `k_packed` >= w.cols columns.
   void (*matmul_rows_packed)(const WeightView& w, int32_t r0, int32_t r1, const float* xp,
                              int64_t k_packed, float* y, int64_t ldy, int32_t T, float* scratch);

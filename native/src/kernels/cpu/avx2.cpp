@@ -5,8 +5,9 @@
 // - decode (T == 1), memory-bound: stream each weight row once, widening F16/BF16 in
 //   registers, 4 rows at a time with 2 accumulators each to hide FMA latency; Q8_0 rows widen
 //   int8 -> int32 -> float32 and take their block's scale once per 32 columns;
-// - prefill (T > 1), compute-bound: packed operands and an outer-product micro-kernel (Q8_0
-//   weights are dequantized into the float32 panel, so the micro-kernel is the same).
+// - prefill (T > 1), compute-bound: a blocked GEMM on packed operands with an outer-product
+//   micro-kernel (Q8_0 weights are dequantized into the float32 slivers, so the micro-kernel is
+//   the same); see "prefill" below.
 // A row's result never depends on which other rows share its tile, so a row computes the same
 // bits whatever the thread split (the nested-model tests compare bit for bit).
 // Compiled only where CMake enables it (x86-64); on other CPUs this file is empty.
@@ -308,13 +309,36 @@ void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
 
 // ---- prefill: many input rows ----
 //
-// Outer-product micro-kernel on packed operands, as in avx512.cpp: a panel of 16 weight rows
-// widened and stored column-major (panel[c][0..16)), inputs packed in tiles of 6 rows; each
-// column costs 2 panel loads, 6 broadcasts and 12 FMAs into register accumulators. Each output
-// is one lane summing in column order, so a row computes the same bits in any panel or tile.
+// A GEMM in the style of BLIS on packed operands. The inputs are packed once per product
+// (pack_x, shared by the threads): per K block of kKC columns, tiles of 6 rows, each column of a
+// tile 6 consecutive floats, so a chunk of tiles of one K block is one stretch of memory. The
+// weights are widened (Q8_0 dequantized) into the float32 scratch one block at a time: kNC rows
+// x kKC columns, stored as slivers of 16 rows, column-major inside a sliver (sliver[c][0..16)).
+//
+//   for each block of kNC weight rows                       (the task's rows, in blocks)
+//     for each K block of kKC columns: pack the block       (256 KiB: stays in L2)
+//       for each chunk of kMCTiles input tiles              (126 x 256 floats: stays in L2)
+//         for each sliver of 16 weight rows                 (16 KiB: stays in L1)
+//           for each tile of 6 input rows in the chunk      (streams from L2)
+//             micro-kernel: a 6 x 16 block of Y += tile x sliver over the kKC columns
+//
+// While a block is multiplied, the next weight block and the next input chunk are prefetched a
+// few lines per micro-kernel call (BlockPrefetch): weight rows are pages apart and would
+// otherwise be packed straight from DRAM.
+//
+// The micro-kernel keeps the 6 x 16 block in 12 ymm accumulators; per column it loads 2 sliver
+// vectors, broadcasts 6 inputs and issues 12 FMAs (15 of the 16 registers). A last tile of 1 to
+// 3 rows takes two slivers at once (micro_kernel_pair) so it still has 6 to 12 independent
+// accumulators. The kernel starts from zero on the first K block and from the stored Y
+// afterwards, so every output (t, row) is one lane summing its products in column order from 0:
+// a row gets the same bits whatever the blocking, the tile or sliver it lands in, the rows
+// beside it or the thread split.
 
-constexpr int kPanel = 16;
-constexpr int kXTile = 6;  // 12 accumulators + 2 panel vectors + 1 broadcast of 16 registers
+constexpr int kNR = 16;       // weight rows per sliver: 2 ymm
+constexpr int kXTile = 6;     // input rows per tile (MR): 12 accumulators + 2 sliver vectors + 1 broadcast
+constexpr int64_t kKC = 256;  // columns per K block: a 16 x 256 sliver is 16 KiB (Zen 3's L1 is 32 KiB)
+constexpr int kNC = 256;      // weight rows per packed block, at most (also bounded by the scratch)
+constexpr int kMCTiles = 21;  // input tiles per chunk: 126 rows x 256 columns = 126 KiB
 
 inline void transpose8(__m256* r) {
   __m256 t[8], u[8];
@@ -334,69 +358,246 @@ inline void transpose8(__m256* r) {
   }
 }
 
-// panel[c * 16 + j] = W[r + j][c] as float32 (zero past `rows` and in the column tail).
-void pack_panel(const WeightView& w, int32_t r, int rows, float* panel) {
-  const int64_t K = w.cols;
+// sliver[c * 16 + j] = W[r + j][k0 + c] as float32 for c < kc (zero for j >= rows), 8 x 8
+// blocks at a time through an in-register transpose. k0 is a multiple of 32, so a Q8_0 group of
+// 8 columns never straddles two scale blocks. DT is a template argument so that the loads of
+// whole groups carry no per-load dtype branch.
+template <DType DT>
+void pack_sliver_dt(const WeightView& w, int32_t r, int rows, int64_t k0, int64_t kc, float* sliver) {
+  const int64_t full = kc / 8 * 8;
   for (int half = 0; half < 2; ++half) {
-    for (int64_t c = 0; c < K; c += 8) {
-      const int64_t n = K - c >= 8 ? 8 : K - c;
+    const uint8_t* row[8];
+    for (int i = 0; i < 8; ++i) row[i] = half * 8 + i < rows ? w.row_ptr(r + half * 8 + i) : nullptr;
+    for (int64_t c = 0; c < kc; c += 8) {
       __m256 block[8];
       for (int i = 0; i < 8; ++i) {
-        const int j = half * 8 + i;
-        if (j >= rows) {
+        if (row[i] == nullptr) {
           block[i] = _mm256_setzero_ps();
-        } else if (n == 8) {
-          block[i] = load8_row(w, r + j, c);  // Q8_0 rows are dequantized here, into the float panel
+        } else if (c < full) {
+          if (DT == DType::Q8_0) {
+            // Q8_0 rows are dequantized here, into the float sliver
+            const float s = q8_scale_at(w.scale_row_ptr(r + half * 8 + i), w.scale_dtype, (k0 + c) / kQ8Block);
+            block[i] = _mm256_mul_ps(load8_i8(reinterpret_cast<const int8_t*>(row[i]) + k0 + c), _mm256_set1_ps(s));
+          } else {
+            block[i] = load8(row[i], DT, k0 + c);
+          }
         } else {
           alignas(32) float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-          for (int64_t e = 0; e < n; ++e) buf[e] = element_row(w, r + j, c + e);
+          for (int64_t e = 0; e < kc - c; ++e) buf[e] = element_row(w, r + half * 8 + i, k0 + c + e);
           block[i] = _mm256_load_ps(buf);
         }
       }
       transpose8(block);
-      for (int64_t i = 0; i < n; ++i) _mm256_storeu_ps(panel + (c + i) * kPanel + half * 8, block[i]);
+      const int64_t n = kc - c >= 8 ? 8 : kc - c;
+      for (int64_t i = 0; i < n; ++i) _mm256_storeu_ps(sliver + (c + i) * kNR + half * 8, block[i]);
     }
   }
 }
 
-// One (6 inputs) x (16 rows) tile; stores rows t < n_t and the first `rows` columns.
-void panel_tile(const float* panel, const float* xt, int64_t K, float* y, int64_t ldy, int n_t, int rows) {
-  __m256 acc0[kXTile], acc1[kXTile];
-  for (int t = 0; t < kXTile; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-  for (int64_t c = 0; c < K; ++c) {
-    const __m256 w0 = _mm256_loadu_ps(panel + c * kPanel);
-    const __m256 w1 = _mm256_loadu_ps(panel + c * kPanel + 8);
-    const float* xc = xt + c * kXTile;
-    for (int t = 0; t < kXTile; ++t) {
-      const __m256 xv = _mm256_broadcast_ss(xc + t);
-      acc0[t] = _mm256_fmadd_ps(w0, xv, acc0[t]);
-      acc1[t] = _mm256_fmadd_ps(w1, xv, acc1[t]);
-    }
-  }
-  for (int t = 0; t < n_t; ++t) {
-    if (rows == kPanel) {
-      _mm256_storeu_ps(y + t * ldy, acc0[t]);
-      _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
-    } else {
-      alignas(32) float buf[16];
-      _mm256_store_ps(buf, acc0[t]);
-      _mm256_store_ps(buf + 8, acc1[t]);
-      for (int j = 0; j < rows; ++j) y[t * ldy + j] = buf[j];
-    }
+void pack_sliver(const WeightView& w, int32_t r, int rows, int64_t k0, int64_t kc, float* sliver) {
+  switch (w.dtype) {
+    case DType::F32: pack_sliver_dt<DType::F32>(w, r, rows, k0, kc, sliver); return;
+    case DType::F16: pack_sliver_dt<DType::F16>(w, r, rows, k0, kc, sliver); return;
+    case DType::Q8_0: pack_sliver_dt<DType::Q8_0>(w, r, rows, k0, kc, sliver); return;
+    default: pack_sliver_dt<DType::BF16>(w, r, rows, k0, kc, sliver); return;
   }
 }
 
-void pack_x_avx2(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp) { pack_x_tiles<kXTile>(x, ldx, K, T, xp); }
+// Y[t][0..16) (+)= sum over c < kc of xt[c * 6 + t] * sliver[c * 16 + 0..16), t < MR; y rows
+// are ldy apart. Starts from zero when `first`, else from Y.
+// The accumulators are named registers, not arrays: with `__m256 acc[6][2]` GCC 12 stored every
+// accumulator back to the stack on each column, which halved the kernel's speed (54 against 108
+// GFLOP/s, one Zen 5 core). The row steps are macros so that MR < 6 drops rows at compile time.
+#define COLM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+template <int MR>
+COLM_NOINLINE void micro_kernel(const float* sliver, const float* xt, int64_t kc, float* y, int64_t ldy,
+                                            bool first) {
+  const __m256 zero = _mm256_setzero_ps();
+  __m256 a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
+  __m256 a30 = zero, a31 = zero, a40 = zero, a41 = zero, a50 = zero, a51 = zero;
+#define COLM_LOAD(i)                                  \
+  if (MR > i && !first) {                             \
+    a##i##0 = _mm256_loadu_ps(y + i * ldy);           \
+    a##i##1 = _mm256_loadu_ps(y + i * ldy + 8);       \
+  }
+#define COLM_STEP(i)                                  \
+  if (MR > i) {                                       \
+    const __m256 xv = _mm256_broadcast_ss(xt + i);    \
+    a##i##0 = _mm256_fmadd_ps(w0, xv, a##i##0);       \
+    a##i##1 = _mm256_fmadd_ps(w1, xv, a##i##1);       \
+  }
+#define COLM_STORE(i)                                 \
+  if (MR > i) {                                       \
+    _mm256_storeu_ps(y + i * ldy, a##i##0);           \
+    _mm256_storeu_ps(y + i * ldy + 8, a##i##1);       \
+  }
+  COLM_ROWS(COLM_LOAD)
+  for (int64_t c = 0; c < kc; ++c) {
+    const __m256 w0 = _mm256_loadu_ps(sliver), w1 = _mm256_loadu_ps(sliver + 8);
+    COLM_ROWS(COLM_STEP)
+    sliver += kNR;
+    xt += kXTile;
+  }
+  COLM_ROWS(COLM_STORE)
+#undef COLM_LOAD
+#undef COLM_STEP
+#undef COLM_STORE
+}
+#undef COLM_ROWS
 
+// A short tile (MR <= 3 input rows) against two neighbouring full slivers at once: 4 x MR
+// accumulators instead of 2 x MR, so the FMAs do not wait on each other's latency. Each lane
+// sums in the same order as in micro_kernel, so the bits are the same.
+#define COLM_ROWS(X) X(0) X(1) X(2)
+template <int MR>
+COLM_NOINLINE void micro_kernel_pair(const float* sliver0, const float* sliver1, const float* xt, int64_t kc, float* y,
+                                     int64_t ldy, bool first) {
+  const __m256 zero = _mm256_setzero_ps();
+  __m256 a00 = zero, a01 = zero, a02 = zero, a03 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero;
+  __m256 a20 = zero, a21 = zero, a22 = zero, a23 = zero;
+#define COLM_LOAD(i)                                   \
+  if (MR > i && !first) {                              \
+    a##i##0 = _mm256_loadu_ps(y + i * ldy);            \
+    a##i##1 = _mm256_loadu_ps(y + i * ldy + 8);        \
+    a##i##2 = _mm256_loadu_ps(y + i * ldy + 16);       \
+    a##i##3 = _mm256_loadu_ps(y + i * ldy + 24);       \
+  }
+#define COLM_STEP(i)                                   \
+  if (MR > i) {                                        \
+    const __m256 xv = _mm256_broadcast_ss(xt + i);     \
+    a##i##0 = _mm256_fmadd_ps(w0, xv, a##i##0);        \
+    a##i##1 = _mm256_fmadd_ps(w1, xv, a##i##1);        \
+    a##i##2 = _mm256_fmadd_ps(w2, xv, a##i##2);        \
+    a##i##3 = _mm256_fmadd_ps(w3, xv, a##i##3);        \
+  }
+#define COLM_STORE(i)                                  \
+  if (MR > i) {                                        \
+    _mm256_storeu_ps(y + i * ldy, a##i##0);            \
+    _mm256_storeu_ps(y + i * ldy + 8, a##i##1);        \
+    _mm256_storeu_ps(y + i * ldy + 16, a##i##2);       \
+    _mm256_storeu_ps(y + i * ldy + 24, a##i##3);       \
+  }
+  COLM_ROWS(COLM_LOAD)
+  for (int64_t c = 0; c < kc; ++c) {
+    const __m256 w0 = _mm256_loadu_ps(sliver0), w1 = _mm256_loadu_ps(sliver0 + 8);
+    const __m256 w2 = _mm256_loadu_ps(sliver1), w3 = _mm256_loadu_ps(sliver1 + 8);
+    COLM_ROWS(COLM_STEP)
+    sliver0 += kNR;
+    sliver1 += kNR;
+    xt += kXTile;
+  }
+  COLM_ROWS(COLM_STORE)
+#undef COLM_LOAD
+#undef COLM_STEP
+#undef COLM_STORE
+}
+#undef COLM_ROWS
+
+// One tile of n_t <= 6 input rows against one sliver whose first `rows` rows are real. A full
+// tile works on Y in place; an edge tile goes through a 6 x 16 buffer so nothing outside the
+// rows asked for is read or written.
+void tile_times_sliver(const float* sliver, const float* xt, int64_t kc, float* y, int64_t ldy, int n_t, int rows, bool first) {
+  if (rows == kNR) {
+    switch (n_t) {
+      case 6: micro_kernel<6>(sliver, xt, kc, y, ldy, first); return;
+      case 5: micro_kernel<5>(sliver, xt, kc, y, ldy, first); return;
+      case 4: micro_kernel<4>(sliver, xt, kc, y, ldy, first); return;
+      case 3: micro_kernel<3>(sliver, xt, kc, y, ldy, first); return;
+      case 2: micro_kernel<2>(sliver, xt, kc, y, ldy, first); return;
+      default: micro_kernel<1>(sliver, xt, kc, y, ldy, first); return;
+    }
+  }
+  alignas(32) float buf[kXTile * kNR] = {};
+  if (!first)
+    for (int t = 0; t < n_t; ++t)
+      for (int j = 0; j < rows; ++j) buf[t * kNR + j] = y[t * ldy + j];
+  micro_kernel<kXTile>(sliver, xt, kc, buf, kNR, first);
+  for (int t = 0; t < n_t; ++t)
+    for (int j = 0; j < rows; ++j) y[t * ldy + j] = buf[t * kNR + j];
+}
+
+void pack_x_avx2(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp, int32_t tile0, int32_t tile1) {
+  pack_x_blocks<kXTile, kKC>(x, ldx, K, T, xp, tile0, tile1);
+}
+
+// `scratch` holds kMatmulScratchRows * w.cols floats: the packed weight block.
 void matmul_rows_packed_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* xp, int64_t k_packed,
                              float* y, int64_t ldy, int32_t T, float* scratch) {
   const int64_t K = w.cols;
-  for (int32_t r = r0; r < r1; r += kPanel) {
-    const int rows = r1 - r < kPanel ? r1 - r : kPanel;
-    pack_panel(w, r, rows, scratch);
-    for (int32_t t = 0; t < T; t += kXTile) {
-      const int n_t = T - t < kXTile ? T - t : kXTile;
-      panel_tile(scratch, xp + int64_t(t / kXTile) * k_packed * kXTile, K, y + t * ldy + r, ldy, n_t, rows);
+  if (K <= 0) {
+    for (int32_t t = 0; t < T; ++t)
+      for (int32_t r = r0; r < r1; ++r) y[t * ldy + r] = 0.0f;
+    return;
+  }
+  const int64_t kc_max = K < kKC ? K : kKC;
+  int64_t nc = int64_t(kMatmulScratchRows) * K / kc_max;  // rows whose K block fits the scratch (>= 32)
+  if (nc > kNC) nc = kNC;
+  nc = nc / kNR * kNR;
+  const int32_t n_tiles = (T + kXTile - 1) / kXTile;
+  BlockPrefetch prefetch_w, prefetch_x;
+  for (int32_t rb = r0; rb < r1; rb += int32_t(nc)) {
+    const int rows_b = r1 - rb < nc ? r1 - rb : int(nc);
+    const int n_slivers = (rows_b + kNR - 1) / kNR;
+    for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
+      const int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
+      for (int s = 0; s < n_slivers; ++s)
+        pack_sliver(w, rb + s * kNR, rows_b - s * kNR < kNR ? rows_b - s * kNR : kNR, k0, kc, scratch + s * kNR * kc);
+      // While this block is multiplied, fetch the next one: the next K block of these rows, or
+      // the first K block of the next rows.
+      const int64_t calls = int64_t(n_slivers) * n_tiles;
+      if (k0 + kc < K) {
+        prefetch_w.start_weights(w, rb, rows_b, k0 + kc, K - (k0 + kc) < kc_max ? K - (k0 + kc) : kc_max, calls);
+      } else if (rb + nc < r1) {
+        prefetch_w.start_weights(w, rb + int32_t(nc), r1 - (rb + nc) < nc ? r1 - (rb + int32_t(nc)) : int(nc), 0, kc_max, calls);
+      } else {
+        prefetch_w.stop();
+      }
+      for (int32_t b0 = 0; b0 < n_tiles; b0 += kMCTiles) {
+        const int32_t b1 = n_tiles - b0 < kMCTiles ? n_tiles : b0 + kMCTiles;
+        // And the next input chunk: the next tiles of this K block, or the first of the next one.
+        {
+          int64_t nk0 = k0;
+          int32_t nb0 = b1;
+          if (nb0 >= n_tiles) {
+            nk0 = k0 + kc < K ? k0 + kc : 0;
+            nb0 = 0;
+          }
+          const int64_t nkc = K - nk0 < kc_max ? K - nk0 : kc_max;
+          const int32_t nb1 = n_tiles - nb0 < kMCTiles ? n_tiles : nb0 + kMCTiles;
+          if (nk0 == 0 && nb0 == 0 && rb + nc >= r1) {
+            prefetch_x.stop();
+          } else {
+            // The chunk is one stretch of memory: tiles [nb0, nb1) of one K block.
+            const float* first = packed_x_tile<kXTile, kKC>(xp, k_packed, n_tiles, nb0, nk0);
+            const float* last = packed_x_tile<kXTile, kKC>(xp, k_packed, n_tiles, nb1 - 1, nk0) + nkc * kXTile;
+            prefetch_x.start(first, 0, (last - first) * 4, 1, int64_t(n_slivers) * (b1 - b0));
+          }
+        }
+        for (int s = 0; s < n_slivers; ++s) {
+          const float* sliver = scratch + s * kNR * kc;
+          const int rows = rows_b - s * kNR < kNR ? rows_b - s * kNR : kNR;
+          // Two full slivers side by side: a last tile of <= 3 rows takes them both at once.
+          const bool pair = s % 2 == 0 && rows_b - s * kNR >= 2 * kNR;
+          for (int32_t b = b0; b < b1; ++b) {
+            prefetch_w.step();
+            prefetch_x.step();
+            const int32_t t = b * kXTile;
+            const int n_t = T - t < kXTile ? T - t : kXTile;
+            const float* xt = packed_x_tile<kXTile, kKC>(xp, k_packed, n_tiles, b, k0);
+            float* yt = y + t * ldy + rb + s * kNR;
+            if (n_t <= 3 && (s % 2 == 1 ? rows == kNR : rows_b - s * kNR >= 2 * kNR)) {
+              // This short tile goes through micro_kernel_pair on the even sliver of the pair.
+              if (!pair) continue;
+              const float* next = sliver + kNR * kc;
+              if (n_t == 3) micro_kernel_pair<3>(sliver, next, xt, kc, yt, ldy, k0 == 0);
+              else if (n_t == 2) micro_kernel_pair<2>(sliver, next, xt, kc, yt, ldy, k0 == 0);
+              else micro_kernel_pair<1>(sliver, next, xt, kc, yt, ldy, k0 == 0);
+              continue;
+            }
+            tile_times_sliver(sliver, xt, kc, yt, ldy, n_t, rows, k0 == 0);
+          }
+        }
+      }
     }
   }
 }
@@ -416,8 +617,9 @@ void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* 
       default: gemv_all<DType::BF16>(w, r0, r1, x, y); return;
     }
   }
-  float* xp = scratch + int64_t(kPanel) * w.cols;
-  pack_x_avx2(x, ldx, w.cols, T, xp);
+  // Without a shared packed input (direct calls): pack it here, after the weight block's scratch.
+  float* xp = scratch + int64_t(kMatmulScratchRows) * w.cols;
+  pack_x_avx2(x, ldx, w.cols, T, xp, 0, (T + kXTile - 1) / kXTile);
   matmul_rows_packed_avx2(w, r0, r1, xp, w.cols, y, ldy, T, scratch);
 }
 

@@ -259,13 +259,20 @@ void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
 
 // ---- prefill ----
 //
-// Outer-product micro-kernel on a packed panel: 32 weight rows are widened and stored K-major
-// (panel[c][0..32)), then for MR input rows at a time each column c costs 2 panel loads, MR
-// broadcasts of x[t][c] and 2*MR FMAs into register accumulators; no horizontal sums. Each
-// output (t, row) is one lane summing its products in column order, so a row's result is the
-// same whichever panel or tile it lands in.
+// The same BLIS-style GEMM as avx2.cpp at twice the width (see the loop nest and the prefetches
+// there): inputs packed once per product in tiles of 12 rows per K block; weights widened (Q8_0 dequantized) into the
+// scratch one block of kNC rows x kKC columns at a time, as slivers of 32 rows stored
+// column-major (sliver[c][0..32)). The micro-kernel keeps a 12 x 32 block of Y in 24 zmm
+// accumulators; per column it loads 2 sliver vectors, broadcasts 12 inputs and issues 24 FMAs.
+// It starts from zero on the first K block and from the stored Y afterwards, so each output
+// (t, row) is one lane summing its products in column order from 0: a row's result is the same
+// whichever block, sliver or tile it lands in, and whatever rows or threads share the work.
 
-constexpr int kPanel = 32;
+constexpr int kNR = 32;       // weight rows per sliver: 2 zmm
+constexpr int kXTile = 12;    // input rows per tile (MR): 24 accumulators + 2 sliver vectors + broadcasts
+constexpr int64_t kKC = 256;  // columns per K block: a 32 x 256 sliver is 32 KiB (from L1, or L2 where L1 is 32 KiB)
+constexpr int kNC = 256;      // weight rows per packed block, at most (also bounded by the scratch)
+constexpr int kMCTiles = 10;  // input tiles per chunk: 120 rows x 256 columns = 120 KiB
 
 // In-register transpose of a 16 x 16 block: r[i] holds row i on entry, column i on exit.
 inline void transpose16(__m512* r) {
@@ -296,61 +303,177 @@ inline void transpose16(__m512* r) {
   for (int i = 0; i < 16; ++i) r[i] = out[i];
 }
 
-// panel[c * 32 + j] = W[r + j][c] as float32 for j < rows (zero for the lanes past them),
-// 16 x 16 blocks at a time through an in-register transpose.
-void pack_panel(const WeightView& w, int32_t r, int rows, float* panel) {
-  const int64_t K = w.cols;
+// sliver[c * 32 + j] = W[r + j][k0 + c] as float32 for c < kc (zero for j >= rows), 16 x 16
+// blocks at a time through an in-register transpose. k0 is a multiple of 32, so 16 columns
+// from a multiple of 16 lie in one Q8_0 scale block. DT is a template argument so that the
+// loads carry no per-load dtype branch.
+template <DType DT>
+void pack_sliver_dt(const WeightView& w, int32_t r, int rows, int64_t k0, int64_t kc, float* sliver) {
   for (int half = 0; half < 2; ++half) {
-    for (int64_t c = 0; c < K; c += 16) {
-      const __mmask16 m = K - c >= 16 ? __mmask16(0xffff) : tail_mask(K - c);
+    for (int64_t c = 0; c < kc; c += 16) {
+      const __mmask16 m = kc - c >= 16 ? __mmask16(0xffff) : tail_mask(kc - c);
       __m512 block[16];
       for (int i = 0; i < 16; ++i) {
         const int j = half * 16 + i;
-        // Q8_0 rows are dequantized here, into the float panel.
-        block[i] = j < rows ? load16_row(w, r + j, c, m) : _mm512_setzero_ps();
+        if (j >= rows) {
+          block[i] = _mm512_setzero_ps();
+        } else if (DT == DType::Q8_0) {
+          // Q8_0 rows are dequantized here, into the float sliver.
+          const float s = q8_scale_at(w.scale_row_ptr(r + j), w.scale_dtype, (k0 + c) / kQ8Block);
+          block[i] = _mm512_mul_ps(load16_i8(reinterpret_cast<const int8_t*>(w.row_ptr(r + j)) + k0 + c, m), _mm512_set1_ps(s));
+        } else {
+          block[i] = load16(w.row_ptr(r + j), DT, k0 + c, m);
+        }
       }
       transpose16(block);
-      const int64_t n = K - c >= 16 ? 16 : K - c;
-      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(panel + (c + i) * kPanel + half * 16, block[i]);
+      const int64_t n = kc - c >= 16 ? 16 : kc - c;
+      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(sliver + (c + i) * kNR + half * 16, block[i]);
     }
   }
 }
 
-constexpr int kXTile = 12;  // 24 accumulators + 2 panel vectors + 1 broadcast of 32 registers
-
-// One (12 inputs) x (32 rows) tile over columns [0, K): stores the rows t < n_t.
-void panel_tile(const float* panel, const float* xt, int64_t K, float* y, int64_t ldy, int n_t, __mmask16 m0, __mmask16 m1) {
-  __m512 acc0[kXTile], acc1[kXTile];
-  for (int t = 0; t < kXTile; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < K; ++c) {
-    const __m512 w0 = _mm512_loadu_ps(panel + c * kPanel);
-    const __m512 w1 = _mm512_loadu_ps(panel + c * kPanel + 16);
-    const float* xc = xt + c * kXTile;
-    for (int t = 0; t < kXTile; ++t) {
-      const __m512 xv = _mm512_set1_ps(xc[t]);
-      acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
-      acc1[t] = _mm512_fmadd_ps(w1, xv, acc1[t]);
-    }
-  }
-  for (int t = 0; t < n_t; ++t) {
-    _mm512_mask_storeu_ps(y + t * ldy, m0, acc0[t]);
-    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, acc1[t]);
+void pack_sliver(const WeightView& w, int32_t r, int rows, int64_t k0, int64_t kc, float* sliver) {
+  switch (w.dtype) {
+    case DType::F32: pack_sliver_dt<DType::F32>(w, r, rows, k0, kc, sliver); return;
+    case DType::F16: pack_sliver_dt<DType::F16>(w, r, rows, k0, kc, sliver); return;
+    case DType::Q8_0: pack_sliver_dt<DType::Q8_0>(w, r, rows, k0, kc, sliver); return;
+    default: pack_sliver_dt<DType::BF16>(w, r, rows, k0, kc, sliver); return;
   }
 }
 
-void pack_x_avx512(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp) { pack_x_tiles<kXTile>(x, ldx, K, T, xp); }
+// Y[t][j] (+)= sum over c < kc of xt[c * 12 + t] * sliver[c * 32 + j], t < MR, for the lanes j
+// in masks m0 (j < 16) and m1 (j >= 16); y rows are ldy apart. Starts from zero when `first`,
+// else from Y. The accumulators are named registers, not arrays: with arrays GCC 12 stored
+// them back to the stack on every column (see avx2.cpp). The row steps are macros so that
+// MR < 12 drops rows at compile time.
+#define COLM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+template <int MR>
+COLM_NOINLINE void micro_kernel(const float* sliver, const float* xt, int64_t kc, float* y, int64_t ldy, bool first,
+                                __mmask16 m0, __mmask16 m1) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 a0_0 = zero, a0_1 = zero, a1_0 = zero, a1_1 = zero, a2_0 = zero, a2_1 = zero, a3_0 = zero, a3_1 = zero;
+  __m512 a4_0 = zero, a4_1 = zero, a5_0 = zero, a5_1 = zero, a6_0 = zero, a6_1 = zero, a7_0 = zero, a7_1 = zero;
+  __m512 a8_0 = zero, a8_1 = zero, a9_0 = zero, a9_1 = zero, a10_0 = zero, a10_1 = zero, a11_0 = zero, a11_1 = zero;
+#define COLM_LOAD(i)                                          \
+  if (MR > i && !first) {                                     \
+    a##i##_0 = _mm512_maskz_loadu_ps(m0, y + i * ldy);        \
+    a##i##_1 = _mm512_maskz_loadu_ps(m1, y + i * ldy + 16);   \
+  }
+#define COLM_STEP(i)                                          \
+  if (MR > i) {                                               \
+    const __m512 xv = _mm512_set1_ps(xt[i]);                  \
+    a##i##_0 = _mm512_fmadd_ps(w0, xv, a##i##_0);             \
+    a##i##_1 = _mm512_fmadd_ps(w1, xv, a##i##_1);             \
+  }
+#define COLM_STORE(i)                                         \
+  if (MR > i) {                                               \
+    _mm512_mask_storeu_ps(y + i * ldy, m0, a##i##_0);         \
+    _mm512_mask_storeu_ps(y + i * ldy + 16, m1, a##i##_1);    \
+  }
+  COLM_ROWS(COLM_LOAD)
+  for (int64_t c = 0; c < kc; ++c) {
+    const __m512 w0 = _mm512_loadu_ps(sliver), w1 = _mm512_loadu_ps(sliver + 16);
+    COLM_ROWS(COLM_STEP)
+    sliver += kNR;
+    xt += kXTile;
+  }
+  COLM_ROWS(COLM_STORE)
+#undef COLM_LOAD
+#undef COLM_STEP
+#undef COLM_STORE
+}
+#undef COLM_ROWS
 
+// One tile of n_t <= 12 input rows against one sliver whose first `rows` rows are real.
+void tile_times_sliver(const float* sliver, const float* xt, int64_t kc, float* y, int64_t ldy, int n_t, int rows, bool first) {
+  const __mmask16 m0 = rows >= 16 ? __mmask16(0xffff) : tail_mask(rows);
+  const __mmask16 m1 = rows >= 32 ? __mmask16(0xffff) : rows > 16 ? tail_mask(rows - 16) : __mmask16(0);
+  switch (n_t) {
+    case 12: micro_kernel<12>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 11: micro_kernel<11>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 10: micro_kernel<10>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 9: micro_kernel<9>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 8: micro_kernel<8>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 7: micro_kernel<7>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 6: micro_kernel<6>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 5: micro_kernel<5>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 4: micro_kernel<4>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 3: micro_kernel<3>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    case 2: micro_kernel<2>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+    default: micro_kernel<1>(sliver, xt, kc, y, ldy, first, m0, m1); return;
+  }
+}
+
+void pack_x_avx512(const float* x, int64_t ldx, int64_t K, int32_t T, float* xp, int32_t tile0, int32_t tile1) {
+  pack_x_blocks<kXTile, kKC>(x, ldx, K, T, xp, tile0, tile1);
+}
+
+// `scratch` holds kMatmulScratchRows * w.cols floats: the packed weight block.
 void matmul_rows_packed_avx512(const WeightView& w, int32_t r0, int32_t r1, const float* xp, int64_t k_packed,
                                float* y, int64_t ldy, int32_t T, float* scratch) {
   const int64_t K = w.cols;
-  for (int32_t r = r0; r < r1; r += kPanel) {
-    const int rows = r1 - r < kPanel ? r1 - r : kPanel;
-    pack_panel(w, r, rows, scratch);
-    const __mmask16 m0 = rows >= 16 ? __mmask16(0xffff) : tail_mask(rows);
-    const __mmask16 m1 = rows >= 32 ? __mmask16(0xffff) : rows > 16 ? tail_mask(rows - 16) : __mmask16(0);
-    for (int32_t t = 0; t < T; t += kXTile) {
-      const int n_t = T - t < kXTile ? T - t : kXTile;
-      panel_tile(scratch, xp + int64_t(t / kXTile) * k_packed * kXTile, K, y + t * ldy + r, ldy, n_t, m0, m1);
+  if (K <= 0) {
+    for (int32_t t = 0; t < T; ++t)
+      for (int32_t r = r0; r < r1; ++r) y[t * ldy + r] = 0.0f;
+    return;
+  }
+  const int64_t kc_max = K < kKC ? K : kKC;
+  int64_t nc = int64_t(kMatmulScratchRows) * K / kc_max;  // rows whose K block fits the scratch (>= 32)
+  if (nc > kNC) nc = kNC;
+  nc = nc / kNR * kNR;
+  const int32_t n_tiles = (T + kXTile - 1) / kXTile;
+  BlockPrefetch prefetch_w, prefetch_x;
+  for (int32_t rb = r0; rb < r1; rb += int32_t(nc)) {
+    const int rows_b = r1 - rb < nc ? r1 - rb : int(nc);
+    const int n_slivers = (rows_b + kNR - 1) / kNR;
+    for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
+      const int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
+      for (int s = 0; s < n_slivers; ++s)
+        pack_sliver(w, rb + s * kNR, rows_b - s * kNR < kNR ? rows_b - s * kNR : kNR, k0, kc, scratch + s * kNR * kc);
+      // While this block is multiplied, fetch the next one: the next K block of these rows, or
+      // the first K block of the next rows.
+      const int64_t calls = int64_t(n_slivers) * n_tiles;
+      if (k0 + kc < K) {
+        prefetch_w.start_weights(w, rb, rows_b, k0 + kc, K - (k0 + kc) < kc_max ? K - (k0 + kc) : kc_max, calls);
+      } else if (rb + nc < r1) {
+        prefetch_w.start_weights(w, rb + int32_t(nc), r1 - (rb + nc) < nc ? r1 - (rb + int32_t(nc)) : int(nc), 0, kc_max, calls);
+      } else {
+        prefetch_w.stop();
+      }
+      for (int32_t b0 = 0; b0 < n_tiles; b0 += kMCTiles) {
+        const int32_t b1 = n_tiles - b0 < kMCTiles ? n_tiles : b0 + kMCTiles;
+        // And the next input chunk: the next tiles of this K block, or the first of the next one.
+        {
+          int64_t nk0 = k0;
+          int32_t nb0 = b1;
+          if (nb0 >= n_tiles) {
+            nk0 = k0 + kc < K ? k0 + kc : 0;
+            nb0 = 0;
+          }
+          const int64_t nkc = K - nk0 < kc_max ? K - nk0 : kc_max;
+          const int32_t nb1 = n_tiles - nb0 < kMCTiles ? n_tiles : nb0 + kMCTiles;
+          if (nk0 == 0 && nb0 == 0 && rb + nc >= r1) {
+            prefetch_x.stop();
+          } else {
+            // The chunk is one stretch of memory: tiles [nb0, nb1) of one K block.
+            const float* first = packed_x_tile<kXTile, kKC>(xp, k_packed, n_tiles, nb0, nk0);
+            const float* last = packed_x_tile<kXTile, kKC>(xp, k_packed, n_tiles, nb1 - 1, nk0) + nkc * kXTile;
+            prefetch_x.start(first, 0, (last - first) * 4, 1, int64_t(n_slivers) * (b1 - b0));
+          }
+        }
+        for (int s = 0; s < n_slivers; ++s) {
+          const float* sliver = scratch + s * kNR * kc;
+          const int rows = rows_b - s * kNR < kNR ? rows_b - s * kNR : kNR;
+          for (int32_t b = b0; b < b1; ++b) {
+            prefetch_w.step();
+            prefetch_x.step();
+            const int32_t t = b * kXTile;
+            const int n_t = T - t < kXTile ? T - t : kXTile;
+            tile_times_sliver(sliver, packed_x_tile<kXTile, kKC>(xp, k_packed, n_tiles, b, k0), kc, y + t * ldy + rb + s * kNR, ldy, n_t, rows,
+                              k0 == 0);
+          }
+        }
+      }
     }
   }
 }
@@ -370,9 +493,9 @@ void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float
       default: gemv_all<DType::BF16>(w, r0, r1, x, y); return;
     }
   }
-  // Without a shared packed input (direct calls): pack it here, after the panel's scratch.
-  float* xp = scratch + int64_t(kPanel) * w.cols;
-  pack_x_avx512(x, ldx, w.cols, T, xp);
+  // Without a shared packed input (direct calls): pack it here, after the weight block's scratch.
+  float* xp = scratch + int64_t(kMatmulScratchRows) * w.cols;
+  pack_x_avx512(x, ldx, w.cols, T, xp, 0, (T + kXTile - 1) / kXTile);
   matmul_rows_packed_avx512(w, r0, r1, xp, w.cols, y, ldy, T, scratch);
 }
 
