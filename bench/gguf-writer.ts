@@ -200,7 +200,7 @@ async function readFloats(files: FileHandle[], t: TensorEntry): Promise<Float32A
   const raw = Buffer.alloc(t.byteLength);
   await files[t.file]!.read(raw, 0, t.byteLength, t.offset);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (t.dtype === 'I8') throw new Error(`tensor ${t.name} is quantized (q8_0); the GGUF writer takes float checkpoints`);
+  if (t.dtype === 'I8' || t.dtype === 'Q4_0' || t.dtype === 'Q4_K') throw new Error(`tensor ${t.name} is quantized (q8_0); the GGUF writer takes float checkpoints`);
   const width: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };
   const out = new Float32Array(t.byteLength / width[t.dtype]);
   for (let i = 0; i < out.length; i++) {

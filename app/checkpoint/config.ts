@@ -57,10 +57,14 @@ function readQuantization(reader: ConfigReader): QuantizationConfig | null {
     if (!QUANTIZATION_KEYS.includes(key)) reader.fail(`${QUANTIZATION}.${key}`, 'is not a key of colm_quantization (only format and block_size are)');
   }
   const format = ownValue(value, 'format');
-  if (format !== 'q8_0') reader.fail(`${QUANTIZATION}.format`, `only "q8_0" is supported, got ${describeValue(format)}`);
+  if (format !== 'q8_0' && format !== 'q4_0' && format !== 'q4_k') {
+    reader.fail(`${QUANTIZATION}.format`, `only "q8_0", "q4_0" and "q4_k" are supported, got ${describeValue(format)}`);
+  }
+  // docs/FORMAT-Q4.md: q4_0 blocks of 32 columns, q4_k super-blocks of 256.
+  const want = format === 'q4_k' ? 256 : 32;
   const blockSize = ownValue(value, 'block_size');
-  if (blockSize !== 32) reader.fail(`${QUANTIZATION}.block_size`, `q8_0 stores blocks of 32 columns, got ${describeValue(blockSize)}`);
-  return { format: 'q8_0', blockSize: 32 };
+  if (blockSize !== want) reader.fail(`${QUANTIZATION}.block_size`, `${format} stores blocks of ${want} columns, got ${describeValue(blockSize)}`);
+  return { format, blockSize: want };
 }
 
 function readEosTokenIds(reader: ConfigReader, vocabSize: number): number[] {

@@ -56,7 +56,8 @@ export function expectedTensors(config: ColmConfig, widths: ChainWidths, options
   const specs: TensorSpec[] = [{ kind: 'dense', name: 'model.embed_tokens.weight', shape: [V, D], ...q8 }];
   // Quantization touches the chain linears only: embedding, norms, LM head and Air's K/V stay float
   // (but a GGUF's Q8_0 embedding and LM head may stay Q8_0: q8Embeddings).
-  const storage = config.quantization === null ? 'float' : config.quantization.format;
+  // q4_0 / q4_k checkpoints (docs/FORMAT-Q4.md) hold Q4 blocks, found by dtype, or q8_0 pairs.
+  const storage = config.quantization === null ? 'float' : 'q8_0';
   const linear = (base: string, outWidths: number[], cumIn: number[], bias: boolean): void => {
     specs.push({ kind: 'chain-linear', base, outWidths, cumIn, storage, bias });
   };

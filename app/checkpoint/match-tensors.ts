@@ -4,7 +4,7 @@
 import { CheckpointError } from './errors.js';
 import type { ChainLinearSpec, TensorSpec } from './expected-tensors.js';
 import type { SafetensorsTensor } from './safetensors.js';
-import type { TensorDType, TensorEntry } from './types.js';
+import type { PlanDType, TensorEntry } from './types.js';
 
 export interface LocatedTensor {
   file: number; // index into the checkpoint's file list
@@ -17,13 +17,19 @@ const Q8_BLOCK = 32; // columns per scale (docs/FORMAT-Q8.md)
 
 /** The dtypes a tensor may have where it stands, and how to say so when it has another. */
 interface DtypeRule {
-  allowed: readonly TensorDType[];
+  allowed: readonly PlanDType[];
   expected: string;
 }
 
 const FLOAT: DtypeRule = { allowed: ['F32', 'F16', 'BF16'], expected: 'this tensor must be F32, F16 or BF16 (only the .qweight of a q8_0 chain linear is I8)' };
 const QWEIGHT: DtypeRule = { allowed: ['I8'], expected: 'a .qweight must be I8 (docs/FORMAT-Q8.md)' };
 const QSCALE: DtypeRule = { allowed: ['F16', 'F32'], expected: 'a .qscale must be F16 or F32 (docs/FORMAT-Q8.md)' };
+const Q4: DtypeRule = { allowed: ['Q4_0', 'Q4_K'], expected: 'a chain linear stored in 4 bits must be Q4_0 or Q4_K throughout (docs/FORMAT-Q4.md)' };
+const Q4_BLOCK: Readonly<Record<string, number>> = { Q4_0: 32, Q4_K: 256 };
+
+function isQ4(dtype: string): boolean {
+  return dtype === 'Q4_0' || dtype === 'Q4_K';
+}
 
 function formatShape(shape: number[]): string {
   return `[${shape.join(', ')}]`;
@@ -136,8 +142,43 @@ class TensorMatcher {
     spec.outWidths.forEach((rows, i) => this.take(`${spec.base}.chains.${i}.bias`, [rows]));
   }
 
+  /**
+   * A chain linear in llama.cpp's 4-bit blocks (docs/FORMAT-Q4.md): `X.weight` (whole: its chains
+   * are prefix windows of its rows) or `X.chains.{i}.weight` per chain, every K-extent a whole
+   * number of blocks. Allowed with any storage: a GGUF's own Q4_0/Q4_K tensors, and q4_0/q4_k
+   * checkpoints (whose chain linears that could not be 4-bit are q8_0 pairs).
+   */
+  private q4ChainLinear(spec: ChainLinearSpec, first: LocatedTensor): void {
+    if (spec.storage === 'float') {
+      throw new CheckpointError(first.path, `is ${first.tensor.dtype}, but the config has no colm_quantization (docs/FORMAT-Q4.md)`, { tensor: first.tensor.name });
+    }
+    const block = Q4_BLOCK[first.tensor.dtype] ?? 32;
+    const rowsTotal = spec.outWidths.reduce((sum, w) => sum + w, 0);
+    const whole = this.remaining.get(`${spec.base}.weight`);
+    const extents = whole ? spec.cumIn.slice(1) : spec.cumIn.slice(1, spec.outWidths.length + 1);
+    const bad = extents.find((k) => k % block !== 0);
+    if (bad !== undefined) {
+      throw new CheckpointError(first.path, `is ${first.tensor.dtype}, whose blocks hold ${block} columns, but a chain reads ${bad} columns (a chain's K-extent must be a multiple of ${block})`, {
+        tensor: first.tensor.name,
+      });
+    }
+    if (whole) {
+      if (this.perChainBases.has(spec.base)) {
+        throw new CheckpointError(whole.path, `is stored both whole and per chain (${spec.base}.chains.*); keep one form`, { tensor: whole.tensor.name });
+      }
+      this.take(whole.tensor.name, [rowsTotal, spec.cumIn[spec.cumIn.length - 1] ?? 0], Q4);
+      return;
+    }
+    spec.outWidths.forEach((rows, i) => this.take(`${spec.base}.chains.${i}.weight`, [rows, spec.cumIn[i + 1] ?? 0], Q4));
+  }
+
   private chainLinear(spec: ChainLinearSpec): void {
     this.chainBias(spec);
+    const q4 = this.firstStored([`${spec.base}.weight`, `${spec.base}.chains.0.weight`]);
+    if (q4 && isQ4(q4.tensor.dtype)) {
+      this.q4ChainLinear(spec, q4);
+      return;
+    }
     if (spec.storage === 'q8_0') {
       this.quantizedChainLinear(spec);
       return;

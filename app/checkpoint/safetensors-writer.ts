@@ -12,7 +12,8 @@ export { float32ToBF16Bits, float32ToF16Bits, toBF16Bytes, toF16Bytes, toF32Byte
 
 export interface TensorToWrite {
   name: string;
-  dtype: TensorDType;
+  // U8: the 4-bit blocks of a chain linear, `X.q4_0` / `X.q4_k` [rows, bytes per row] (docs/FORMAT-Q4.md).
+  dtype: TensorDType | 'U8';
   shape: number[];
   data: Uint8Array; // little-endian element bytes, length = product(shape) * element size
 }
@@ -35,7 +36,7 @@ export function encodeSafetensorsHeader(tensors: TensorToWrite[], metadata?: Rec
       throw new Error(`writeSafetensors: tensor name ${JSON.stringify(tensor.name)} is reserved or repeated`);
     }
     seen.add(tensor.name);
-    const expected = elementCount(tensor.shape) * ELEMENT_BYTES[tensor.dtype];
+    const expected = elementCount(tensor.shape) * (tensor.dtype === 'U8' ? 1 : ELEMENT_BYTES[tensor.dtype]);
     if (tensor.data.byteLength !== expected) {
       throw new Error(`writeSafetensors: tensor ${JSON.stringify(tensor.name)} has ${tensor.data.byteLength} bytes, shape needs ${expected}`);
     }

@@ -6,11 +6,13 @@
 import { open } from 'node:fs/promises';
 import { CheckpointError } from './errors.js';
 import { describeValue, isJsonObject } from './json-values.js';
-import type { TensorDType } from './types.js';
+import type { PlanDType, TensorDType } from './types.js';
 
 export interface SafetensorsTensor {
   name: string;
-  dtype: TensorDType;
+  // Q4_0 / Q4_K: a U8 tensor `X.q4_0` / `X.q4_k` of whole blocks (docs/FORMAT-Q4.md), read as the
+  // weight `X.weight` of shape [rows, cols] in weights.
+  dtype: PlanDType;
   shape: number[];
   offset: number; // absolute byte offset in the file: 8 + N + begin
   byteLength: number;
@@ -98,6 +100,7 @@ function readTensorEntry(file: string, name: string, entry: unknown, dataStart: 
   if (!isJsonObject(entry)) return fail(`entry must be an object, got ${describeValue(entry)}`);
   const { dtype, shape, data_offsets: offsets } = entry;
   if (typeof dtype !== 'string') return fail(`dtype must be a string, got ${describeValue(dtype)}`);
+  if (dtype === 'U8') return readQ4Entry(file, name, shape, offsets, dataStart, dataSize);
   if (!isDType(dtype)) return fail(`dtype ${describeValue(dtype)} is not supported (only F32, F16, BF16, and I8 for quantized weights)`);
   if (!Array.isArray(shape) || !shape.every(isByteCount)) {
     return fail(`shape must be a list of non-negative integers, got ${describeValue(shape)}`);
@@ -120,6 +123,35 @@ function readTensorEntry(file: string, name: string, entry: unknown, dataStart: 
     return fail(`data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} ${describeValue(dims)} needs ${byteCount}`);
   }
   return { name, dtype, shape: dims, offset: dataStart + begin, byteLength: end - begin };
+}
+
+/** Bytes per block and weights per block of the 4-bit layouts, by the suffix that names them. */
+export const Q4_SUFFIXES: Readonly<Record<string, { dtype: 'Q4_0' | 'Q4_K'; blockBytes: number; blockWeights: number }>> = {
+  '.q4_0': { dtype: 'Q4_0', blockBytes: 18, blockWeights: 32 },
+  '.q4_k': { dtype: 'Q4_K', blockBytes: 144, blockWeights: 256 },
+};
+
+/** A U8 tensor `X.q4_0` / `X.q4_k` [rows, blocks * block bytes] as the Q4 weight `X.weight` [rows, cols]. */
+function readQ4Entry(file: string, name: string, shape: unknown, offsets: unknown, dataStart: number, dataSize: number): SafetensorsTensor {
+  const fail = (rule: string): never => {
+    throw new CheckpointError(file, rule, { tensor: name });
+  };
+  const suffix = Object.keys(Q4_SUFFIXES).find((s) => name.endsWith(s));
+  if (suffix === undefined) return fail('dtype "U8" is only for 4-bit blocks, in a tensor named X.q4_0 or X.q4_k (docs/FORMAT-Q4.md)');
+  const layout = Q4_SUFFIXES[suffix]!;
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every(isByteCount)) {
+    return fail(`shape must be [rows, bytes per row] for ${layout.dtype} blocks, got ${describeValue(shape)}`);
+  }
+  const [rows, rowBytes] = shape as [number, number];
+  if (rowBytes % layout.blockBytes !== 0) return fail(`has ${rowBytes} bytes per row, not a whole number of ${layout.blockBytes}-byte ${layout.dtype} blocks`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isByteCount)) {
+    return fail(`data_offsets must be [begin, end] with non-negative integers, got ${describeValue(offsets)}`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end < begin || end > dataSize) return fail(`data_offsets [${begin}, ${end}] do not fit the ${dataSize} bytes of data`);
+  if (end - begin !== rows * rowBytes) return fail(`data_offsets [${begin}, ${end}] span ${end - begin} bytes but U8 [${rows}, ${rowBytes}] needs ${rows * rowBytes}`);
+  const weightName = name.slice(0, -suffix.length) + '.weight';
+  return { name: weightName, dtype: layout.dtype, shape: [rows, (rowBytes / layout.blockBytes) * layout.blockWeights], offset: dataStart + begin, byteLength: end - begin };
 }
 
 /** Two tensors may not share a byte; empty tensors occupy nothing and may sit anywhere. */

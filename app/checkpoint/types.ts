@@ -6,11 +6,18 @@
 export type DType = 'F32' | 'F16' | 'BF16';
 /** What a stored tensor may hold: a float dtype, or I8 for the `.qweight` of a q8_0 chain linear. */
 export type TensorDType = DType | 'I8';
+/**
+ * What a LoadPlan entry may hold: a TensorDType, or llama.cpp's 4-bit blocks (docs/FORMAT-Q4.md) for
+ * a chain linear's `.weight`, shape [rows, cols] in weights, rows of whole blocks.
+ */
+export type PlanDType = TensorDType | Q4DType;
+export type Q4DType = 'Q4_0' | 'Q4_K';
 
 /** `colm_quantization` (docs/FORMAT-Q8.md): chain linears as int8 blocks of 32 columns with one scale each. */
 export interface QuantizationConfig {
-  format: 'q8_0';
-  blockSize: 32;
+  format: 'q8_0' | 'q4_0' | 'q4_k';
+  /** Columns per scale: 32 for q8_0 and q4_0; 256 (a super-block of 8 sub-blocks) for q4_k. */
+  blockSize: 32 | 256;
 }
 
 /** Hugging Face `rope_type: "llama3"`: long wavelengths slowed by `factor`, short kept, the band between blended. */
@@ -80,7 +87,7 @@ export interface TensorEntry {
   file: number; // index into LoadPlan.files; ignored when `data` is set
   offset: number; // absolute byte offset of the data in that file; ignored when `data` is set
   byteLength: number; // must equal data.byteLength when `data` is set
-  dtype: TensorDType;
+  dtype: PlanDType;
   shape: number[];
   // The tensor's bytes in memory (a GGUF block type converted at load, say). The addon copies
   // them into memory the Model owns before loading starts, so the array may be dropped after.

@@ -58,6 +58,7 @@ const OPTIONS = {
   dtype: { type: 'string' },
   // colm quantize
   'scale-dtype': { type: 'string' },
+  type: { type: 'string' }, // colm quantize --type q8_0|q4_0|q4_k
   // colm convert
   dequantize: { type: 'string' },
   // colm train (also --corpus, --corpus-format, --out, --seed, --threads)
@@ -201,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'quantize': {
-        await quantizeCommand({ positionals: rest, out: v.out, scaleDtype: v['scale-dtype'] }, process.stdout, abort.signal);
+        await quantizeCommand({ positionals: rest, out: v.out, scaleDtype: v['scale-dtype'], type: v.type }, process.stdout, abort.signal);
         return 0;
       }
       case 'convert': {

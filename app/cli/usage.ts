@@ -38,7 +38,7 @@ Usage:
            [--batch 8] [--seq-len 256] [--lr 2e-3] [--loss multi|full] [--freeze-chains K] ...
            train with the native trainer; --init MODEL starts from a checkpoint, --resume DIR
            continues a run; Ctrl-C saves DIR/model.safetensors first (app/trainer/train/README.md)
-  colm quantize MODEL --out NEW.safetensors [--scale-dtype F16|F32]
+  colm quantize MODEL --out NEW.safetensors [--type q8_0|q4_0|q4_k] [--scale-dtype F16|F32]
            8-bit block quantization of the chain linears (docs/FORMAT-Q8.md)
   colm convert MODEL --out NEW.safetensors [--dequantize q8_0|bf16]
            write any checkpoint, a GGUF file above all, as one FORMAT.md *.safetensors file with

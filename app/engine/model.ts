@@ -11,7 +11,7 @@ import {
   type ChatMessage,
 } from '../checkpoint/chat-template.js';
 import { TextTokenizer } from '../checkpoint/tokenizer.js';
-import type { ChainWidths, ColmConfig, LoadPlan, TensorDType } from '../checkpoint/types.js';
+import type { ChainWidths, ColmConfig, LoadPlan, PlanDType } from '../checkpoint/types.js';
 import { planContext, type ContextPlan } from './context-plan.js';
 import { DEFAULT_KV_TYPE, isKvType, KV_TYPES, type KvType } from './kv-type.js';
 import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
@@ -79,7 +79,7 @@ export class Model {
   /** Parameters used by sub-model k, at index k-1. */
   readonly parameterCounts: number[];
   readonly chatTemplate: string | null;
-  readonly dtypes: TensorDType[];
+  readonly dtypes: PlanDType[];
   /** Ids that end generation: config, generation_config and tokenizer eos tokens (FORMAT.md). */
   readonly stopTokenIds: number[];
   /** generation_config.json's sampling values: what a user who set none gets. */

@@ -18,6 +18,8 @@ colm::DType ParseDType(Napi::Env env, const std::string& s) {
   if (s == "F16") return colm::DType::F16;
   if (s == "BF16") return colm::DType::BF16;
   if (s == "I8") return colm::DType::I8;  // a Q8_0 .qweight (docs/FORMAT-Q8.md)
+  if (s == "Q4_0") return colm::DType::Q4_0;  // llama.cpp blocks, shape [rows, cols] (docs/FORMAT-Q4.md)
+  if (s == "Q4_K") return colm::DType::Q4_K;
   throw Napi::TypeError::New(env, "unknown dtype " + s);
 }
 

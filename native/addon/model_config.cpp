@@ -24,13 +24,16 @@ colm::ModelConfig ParseModelConfig(const Napi::Object& c) {
   mc.rms_norm_eps = float(GetNumber(c, "rmsNormEps", "config"));
   mc.rope_theta = float(GetNumber(c, "ropeTheta", "config"));
   mc.tie_word_embeddings = GetBool(c, "tieWordEmbeddings", "config", false);
-  // colm_quantization, as app/checkpoint/config.ts checked it: {format: "q8_0", blockSize: 32}.
+  // colm_quantization, as app/checkpoint/config.ts checked it: {format: "q8_0", blockSize: 32}, or
+  // q4_0 / q4_k (docs/FORMAT-Q4.md), whose chain linears are Q4 blocks or, where a K-extent is not
+  // a whole number of blocks, q8_0 pairs: for the loader both say "every chain linear quantized".
   Napi::Value quant = c.Get("quantization");
   if (quant.IsObject()) {
     Napi::Object q = quant.As<Napi::Object>();
-    if (GetString(q, "format", "quantization") != "q8_0")
-      throw Napi::TypeError::New(env, "config.quantization.format must be \"q8_0\"");
-    mc.q8_block_size = int32_t(GetInteger(q, "blockSize", "quantization"));
+    const std::string format = GetString(q, "format", "quantization");
+    if (format != "q8_0" && format != "q4_0" && format != "q4_k")
+      throw Napi::TypeError::New(env, "config.quantization.format must be \"q8_0\", \"q4_0\" or \"q4_k\"");
+    mc.q8_block_size = format == "q8_0" ? int32_t(GetInteger(q, "blockSize", "quantization")) : 32;
   }
   mc.qkv_bias = GetBool(c, "qkvBias", "config", false);
   mc.o_bias = GetBool(c, "oBias", "config", false);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "colm/model.h"
+#include "colm/quant_q4.h"
 #include "mapped_file.h"
 #include "rope.h"
 
@@ -38,10 +39,11 @@ class Binder {
 
   bool has(const std::string& name) const { return by_name_.count(name) != 0; }
 
-  // A whole float matrix (rows, cols), as stored.
-  WeightView matrix(const std::string& name, int64_t rows, int64_t cols) {
+  // A whole float matrix (rows, cols), as stored; with `allow_q4` (chain linears) also Q4_0 or
+  // Q4_K blocks (docs/FORMAT-Q4.md), whose rows must be whole blocks.
+  WeightView matrix(const std::string& name, int64_t rows, int64_t cols, bool allow_q4 = false) {
     const TensorSpec& t = find(name);
-    require_float(t);
+    if (!(allow_q4 && dtype_is_q4(t.dtype))) require_float(t);
     if (t.shape.size() != 2 || t.shape[0] != rows || t.shape[1] != cols)
       fail(t, "shape " + shape_text(t.shape) + " but the config implies " +
                   shape_text({rows, cols}));
@@ -127,9 +129,19 @@ class Binder {
   }
 
   // A chain linear: out_cum / in_cum are cumulative widths over the chains (n+1 entries).
+  // Whether X is stored in 4-bit blocks (docs/FORMAT-Q4.md): read like a float chain linear,
+  // whole or per chain, with or without colm_quantization.
+  bool stored_as_q4(const std::string& prefix) const {
+    for (const std::string& name : {prefix + ".weight", prefix + ".chains.0.weight"}) {
+      auto it = by_name_.find(name);
+      if (it != by_name_.end() && dtype_is_q4(it->second->dtype)) return true;
+    }
+    return false;
+  }
+
   ChainLinear chain_linear(const std::string& prefix, const std::vector<int32_t>& out_cum,
                            const std::vector<int32_t>& in_cum) {
-    if (spec_.config.q8_block_size != 0) return quantized_chain_linear(prefix, out_cum, in_cum);
+    if (spec_.config.q8_block_size != 0 && !stored_as_q4(prefix)) return quantized_chain_linear(prefix, out_cum, in_cum);
     const size_t n = out_cum.size() - 1;
     const int64_t d_out = out_cum[n], d_in = in_cum[n];
     ChainLinear lin;
@@ -141,7 +153,8 @@ class Binder {
     if (has(whole)) {
       if (has(prefix + ".chains.0.weight"))
         fail(find(whole), "stored both whole and per chain; a checkpoint must use one form");
-      WeightView w = matrix(whole, d_out, d_in);
+      WeightView w = matrix(whole, d_out, d_in, true);
+      if (dtype_is_q4(w.dtype)) check_q4_extents(find(whole), in_cum);
       if (n > 1) check_mask(find(whole), w, out_cum, in_cum);
       for (size_t i = 0; i < n; ++i) {
         ChainBlock b;
@@ -159,7 +172,7 @@ class Binder {
       if (!has(name)) throw Error("tensor \"" + name + "\" is missing (" + prefix +
                                   " needs either .weight or one .chains.{i}.weight per chain)");
       ChainBlock b;
-      b.w = matrix(name, out_cum[i + 1] - out_cum[i], in_cum[i + 1]);
+      b.w = matrix(name, out_cum[i + 1] - out_cum[i], in_cum[i + 1], true);
       b.out_offset = out_cum[i];
       lin.blocks.push_back(b);
     }
@@ -223,6 +236,17 @@ class Binder {
       fail(t, std::string("dtype ") + dtype_name(t.dtype) + " but this tensor must be F32, F16 or BF16");
   }
 
+  // A whole Q4 chain linear is read per chain as the first cum_i columns of its rows: every
+  // K-extent must end on a block boundary (docs/FORMAT-Q4.md).
+  void check_q4_extents(const TensorSpec& t, const std::vector<int32_t>& in_cum) const {
+    const int32_t block = q4_block_weights(t.dtype);
+    for (size_t i = 1; i < in_cum.size(); ++i)
+      if (in_cum[i] % block != 0)
+        fail(t, std::string("is ") + dtype_name(t.dtype) + ", whose blocks hold " + std::to_string(block) +
+                    " columns, but chain " + std::to_string(i) + " reads the first " + std::to_string(in_cum[i]) +
+                    " columns (a chain's K-extent must be a multiple of " + std::to_string(block) + ")");
+  }
+
   [[noreturn]] void fail(const TensorSpec& t, const std::string& rule) const {
     std::string file = t.memory ? "(in memory)"
                        : t.file >= 0 && size_t(t.file) < spec_.files.size() ? spec_.files[size_t(t.file)] : "?";
@@ -238,12 +262,13 @@ class Binder {
     for (int64_t d : t.shape) {
       if (d < 0 || d > (int64_t(1) << 40)) fail(t, "absurd shape " + shape_text(t.shape));
       numel *= uint64_t(d);
-      if (numel > f.size()) fail(t, "shape " + shape_text(t.shape) + " is larger than the file");
+      if (numel > f.size() * (dtype_is_q4(t.dtype) ? 2 : 1)) fail(t, "shape " + shape_text(t.shape) + " is larger than the file");
     }
-    if (numel * dtype_size(t.dtype) != t.byte_length)
+    check_blocks(t);
+    if (uint64_t(dtype_bytes(t.dtype, int64_t(numel))) != t.byte_length)
       fail(t, "holds " + std::to_string(t.byte_length) + " bytes but shape " +
                   shape_text(t.shape) + " of " + dtype_name(t.dtype) + " needs " +
-                  std::to_string(numel * dtype_size(t.dtype)));
+                  std::to_string(dtype_bytes(t.dtype, int64_t(numel))));
     if (t.offset > f.size() || t.byte_length > f.size() - t.offset)
       fail(t, "data runs past the end of the file (offset " + std::to_string(t.offset) + " + " +
                   std::to_string(t.byte_length) + " > " + std::to_string(f.size()) + ")");
@@ -256,6 +281,15 @@ class Binder {
     return model_.owned_.back().get();
   }
 
+  // Q4 tensors are rows of whole blocks: a 2-D shape whose last dimension is a multiple of the block.
+  void check_blocks(const TensorSpec& t) const {
+    if (!dtype_is_q4(t.dtype)) return;
+    const int32_t block = q4_block_weights(t.dtype);
+    if (t.shape.size() != 2 || t.shape[1] % block != 0)
+      fail(t, "shape " + shape_text(t.shape) + " of " + dtype_name(t.dtype) + " must be [rows, cols] with cols a multiple of " +
+                  std::to_string(block) + " (whole blocks per row)");
+  }
+
   // A tensor whose bytes came in memory: the buffer is kept by the Model; operator new's
   // alignment covers every dtype.
   const void* memory_of(const TensorSpec& t) {
@@ -263,11 +297,12 @@ class Binder {
     for (int64_t d : t.shape) {
       if (d < 0 || d > (int64_t(1) << 40)) fail(t, "absurd shape " + shape_text(t.shape));
       numel *= uint64_t(d);
-      if (numel > t.memory->size()) fail(t, "shape " + shape_text(t.shape) + " is larger than its data");
+      if (numel > t.memory->size() * (dtype_is_q4(t.dtype) ? 2 : 1)) fail(t, "shape " + shape_text(t.shape) + " is larger than its data");
     }
-    if (numel * dtype_size(t.dtype) != t.byte_length || t.byte_length != t.memory->size())
+    check_blocks(t);
+    if (uint64_t(dtype_bytes(t.dtype, int64_t(numel))) != t.byte_length || t.byte_length != t.memory->size())
       fail(t, "holds " + std::to_string(t.memory->size()) + " bytes in memory but shape " + shape_text(t.shape) +
-                  " of " + dtype_name(t.dtype) + " needs " + std::to_string(numel * dtype_size(t.dtype)));
+                  " of " + dtype_name(t.dtype) + " needs " + std::to_string(dtype_bytes(t.dtype, int64_t(numel))));
     model_.in_memory_.push_back(t.memory);
     return t.memory->data();
   }
@@ -277,6 +312,19 @@ class Binder {
                   const std::vector<int32_t>& in_cum) const {
     const size_t n = out_cum.size() - 1;
     const size_t es = dtype_size(w.dtype);
+    if (dtype_is_q4(w.dtype)) {
+      // Blocks outside a chain's columns must decode to zero (any -0.0 counts as zero).
+      std::vector<float> row(static_cast<size_t>(in_cum[n]));
+      for (size_t i = 0; i + 1 < n; ++i)
+        for (int32_t r = out_cum[i]; r < out_cum[i + 1]; ++r) {
+          widen_to_f32(w.row_ptr(r), w.dtype, row.data(), in_cum[n]);
+          for (int32_t c = in_cum[i + 1]; c < in_cum[n]; ++c)
+            if (row[size_t(c)] != 0.0f)
+              fail(t, "nonzero entry at [" + std::to_string(r) + ", " + std::to_string(c) +
+                          "] outside the block lower-triangular chain mask");
+        }
+      return;
+    }
     for (size_t i = 0; i + 1 < n; ++i) {
       for (int32_t r = out_cum[i]; r < out_cum[i + 1]; ++r) {
         const uint8_t* row = w.row_ptr(r);

@@ -1,5 +1,7 @@
 #include "colm/tensor.h"
 
+#include "colm/quant_q4.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +14,8 @@ const char* dtype_name(DType t) {
     case DType::BF16: return "BF16";
     case DType::I8: return "I8";
     case DType::Q8_0: return "Q8_0";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_K: return "Q4_K";
   }
   return "?";
 }
@@ -64,6 +68,12 @@ void widen_to_f32(const void* src, DType t, float* dst, int64_t n) {
     case DType::I8:
     case DType::Q8_0:  // the integers alone; widen_row applies the scales
       for (int64_t i = 0; i < n; ++i) dst[i] = float(int8_t(p[i]));
+      return;
+    case DType::Q4_0:  // whole blocks (n a multiple of 32)
+      dequantize_row_q4_0(p, n, dst);
+      return;
+    case DType::Q4_K:  // whole blocks (n a multiple of 256)
+      dequantize_row_q4_k(p, n, dst);
       return;
   }
 }

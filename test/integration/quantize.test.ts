@@ -161,7 +161,7 @@ describe('the quantized file', () => {
     expect(config.rope_scaling.rope_type).toBe('llama3');
     expect(header.metadata['colm.tokenizer']).toBeDefined();
     expect(header.metadata['colm.tokenizer_config']).toBeDefined();
-    const width = { F32: 4, F16: 2, BF16: 2, I8: 1 } as const;
+    const width = { F32: 4, F16: 2, BF16: 2, I8: 1, Q4_0: 1, Q4_K: 1 } as const;
     for (const t of header.tensors) expect(t.offset % width[t.dtype], t.name).toBe(0);
   });
 

@@ -3,7 +3,11 @@
 // F32/F16/BF16 tensors that need no change stay in the file and are memory-mapped; q/k of `llama`
 // (rows permuted by llama.cpp) and every block type go through memory:
 //   - a chain linear in Q8_0 is split into .qweight/.qscale, exactly (the same numbers);
-//   - a chain linear in Q4_0 or Q5_0 is widened to q8_0 exactly (the same values, 8-bit storage);
+//   - a chain linear in Q4_0 or Q4_K is kept as it is, memory-mapped (docs/FORMAT-Q4.md: the engine
+//     multiplies llama.cpp's 4-bit blocks directly), read into memory only when llama.cpp permuted
+//     its rows (q/k of `llama`); GGUF rows are whole blocks and a GGUF is one chain, so its
+//     K-extents always are too;
+//   - a chain linear in Q5_0 is widened to q8_0 exactly (the same values, 8-bit storage);
 //   - a chain linear in another block type is dequantized exactly and re-quantized to q8_0
 //     (docs/FORMAT-Q8.md), or stored as BF16 with dequantizeTo 'bf16';
 //   - the embedding and LM head (token_embd, output) in Q8_0 are kept as Q8_0 .qweight/.qscale
@@ -21,7 +25,7 @@ import { parseConfig } from '../config.js';
 import { CheckpointError } from '../errors.js';
 import { toBF16Bytes } from '../float-bits.js';
 import type { LocatedTensor } from '../match-tensors.js';
-import type { ColmConfig, Packaging, TensorDType } from '../types.js';
+import type { ColmConfig, Packaging, PlanDType } from '../types.js';
 import { isFloatType } from './ggml-types.js';
 import { ggufArchitecture, ggufConfigJson, isPermutedArchitecture, type GgufArchitecture } from './gguf-config.js';
 import { dequantize } from './gguf-dequantize.js';
@@ -82,9 +86,14 @@ function refuseSplitFile(gguf: GgufFile): void {
   }
 }
 
+/** Whether a chain linear of this type is kept in its own 4-bit blocks (docs/FORMAT-Q4.md). */
+function keptAsQ4(info: GgufTensorInfo, target: DequantizeTarget): boolean {
+  return target === 'q8_0' && (info.type === 'Q4_0' || info.type === 'Q4_K');
+}
+
 /** Whether a chain linear of this type is stored as .qweight/.qscale. */
 function storedAsQ8(info: GgufTensorInfo, target: DequantizeTarget): boolean {
-  return info.type === 'Q8_0' || (!isFloatType(info.type) && target === 'q8_0');
+  return info.type === 'Q8_0' || (!isFloatType(info.type) && target === 'q8_0' && !keptAsQ4(info, target));
 }
 
 export async function describeGguf(file: string, options: GgufReadOptions = {}): Promise<GgufDescription> {
@@ -116,8 +125,12 @@ export async function describeGguf(file: string, options: GgufReadOptions = {}):
     const scaling = await ropeScalingFromFreqs(gguf, ropeFreqs, configJson);
     if (scaling !== null) configJson['rope_scaling'] = scaling;
   }
-  if (tensors.some((t) => t.mapped.chainLinear && storedAsQ8(t.info, target))) {
+  const chainLinears = tensors.filter((t) => t.mapped.chainLinear);
+  if (chainLinears.some((t) => storedAsQ8(t.info, target))) {
     configJson['colm_quantization'] = { format: 'q8_0', block_size: Q8_BLOCK };
+  } else if (chainLinears.some((t) => keptAsQ4(t.info, target))) {
+    const allK = chainLinears.every((t) => !keptAsQ4(t.info, target) || t.info.type === 'Q4_K');
+    configJson['colm_quantization'] = allK ? { format: 'q4_k', block_size: 256 } : { format: 'q4_0', block_size: Q8_BLOCK };
   }
   const config = parseConfig(configJson, file);
   return { gguf, arch, configJson, config, tensors };
@@ -171,11 +184,11 @@ class TensorConverter {
   ) {}
 
   private keep(name: string, info: GgufTensorInfo): void {
-    const dtype = info.type as TensorDType;
+    const dtype = info.type as PlanDType;
     this.located.set(name, { file: 0, path: this.file, tensor: { name, dtype, shape: info.shape, offset: info.offset, byteLength: info.byteLength } });
   }
 
-  private inMemory(name: string, dtype: TensorDType, shape: number[], bytes: Uint8Array): void {
+  private inMemory(name: string, dtype: PlanDType, shape: number[], bytes: Uint8Array): void {
     this.located.set(name, { file: 0, path: this.file, tensor: { name, dtype, shape, offset: 0, byteLength: bytes.byteLength } });
     this.data.set(name, bytes);
   }
@@ -202,6 +215,12 @@ class TensorConverter {
       if (mapped.permutedBy === null) return this.keep(mapped.name, info);
       const bytes = await readBytes(this.handle, info, this.file);
       return this.inMemory(mapped.name, info.type, info.shape, this.unpermute(t, bytes, bytes.length / rows));
+    }
+    if (mapped.chainLinear && keptAsQ4(info, this.target)) {
+      this.log.add(mapped.group, `${info.type} kept (4-bit blocks, no conversion)`);
+      if (mapped.permutedBy === null) return this.keep(mapped.name, info);
+      const bytes = await readBytes(this.handle, info, this.file);
+      return this.inMemory(mapped.name, info.type as PlanDType, info.shape, this.unpermute(t, bytes, bytes.length / rows));
     }
     const bytes = await readBytes(this.handle, info, this.file);
     // The embedding / LM head as Q8_0 pairs where that is exact (never permuted).

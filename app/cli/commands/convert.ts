@@ -66,6 +66,13 @@ export async function convertCommand(args: ConvertArgs, out: NodeJS.WritableStre
     for (const entry of plan.tensors) {
       signal?.throwIfAborted();
       const data = entry.data ?? (await reader.bytes(entry.name));
+      if (entry.dtype === 'Q4_0' || entry.dtype === 'Q4_K') {
+        // A GGUF's 4-bit chain linear, written as its blocks (docs/FORMAT-Q4.md): X.q4_0 / X.q4_k, U8 [rows, bytes per row].
+        const rows = entry.shape[0] ?? 1;
+        const name = entry.name.replace(/\.weight$/, entry.dtype === 'Q4_0' ? '.q4_0' : '.q4_k');
+        tensors.push({ name, dtype: 'U8', shape: [rows, data.byteLength / rows], data });
+        continue;
+      }
       tensors.push({ name: entry.name, dtype: entry.dtype, shape: entry.shape, data });
     }
   } finally {

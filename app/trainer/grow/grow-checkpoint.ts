@@ -34,7 +34,7 @@ export interface GrowResult {
 function defaultDtype(plan: LoadPlan): DType {
   const dtypes = new Set(plan.tensors.map((t) => t.dtype));
   const [only] = dtypes;
-  return dtypes.size === 1 && only !== undefined && only !== 'I8' ? only : 'F32';
+  return dtypes.size === 1 && only !== undefined && only !== 'I8' && only !== 'Q4_0' && only !== 'Q4_K' ? only : 'F32';
 }
 
 function checkOutPath(plan: LoadPlan, outPath: string): string {

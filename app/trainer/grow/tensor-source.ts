@@ -21,7 +21,9 @@ export class TensorSource {
 
   async read(name: string): Promise<Matrix> {
     const entry = this.reader.entry(name);
-    if (entry.dtype === 'I8') throw new Error(`${this.plan.source}: tensor ${JSON.stringify(name)} is quantized (I8); growing needs float weights`);
+    if (entry.dtype === 'I8' || entry.dtype === 'Q4_0' || entry.dtype === 'Q4_K') {
+      throw new Error(`${this.plan.source}: tensor ${JSON.stringify(name)} is quantized (${entry.dtype}); growing needs float weights`);
+    }
     const bytes = await this.reader.bytes(name);
     const [rows, cols] = entry.shape.length === 1 ? [1, entry.shape[0] ?? 0] : [entry.shape[0] ?? 0, entry.shape[1] ?? 0];
     return { dtype: entry.dtype, rows, cols, bytes };

@@ -12,7 +12,9 @@ namespace colm {
 
 // F32, F16, BF16 and I8 are how a tensor is stored in a file; Q8_0 is a weight view made of an
 // I8 tensor (`.qweight`) and its scales (`.qscale`, F16 or F32), never a file dtype itself.
-enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I8 = 3, Q8_0 = 4 };
+// Q4_0 and Q4_K are llama.cpp's 4-bit block layouts (docs/FORMAT-Q4.md, colm/quant_q4.h): a
+// tensor of them is rows of whole blocks, the scales inside the blocks, as a GGUF file holds them.
+enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I8 = 3, Q8_0 = 4, Q4_0 = 5, Q4_K = 6 };
 
 // Bytes per element of the main data (for Q8_0: the int8 values; the scales are apart).
 inline size_t dtype_size(DType t) {
@@ -24,6 +26,15 @@ inline size_t dtype_size(DType t) {
   }
 }
 inline bool dtype_is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+inline bool dtype_is_q4(DType t) { return t == DType::Q4_0 || t == DType::Q4_K; }
+// Bytes that n consecutive elements of a row take: n * dtype_size for the element dtypes; for
+// the block dtypes n must be a multiple of the block (32 weights in 18 bytes for Q4_0, 256 in 144
+// for Q4_K).
+inline int64_t dtype_bytes(DType t, int64_t n) {
+  if (t == DType::Q4_0) return n / 32 * 18;
+  if (t == DType::Q4_K) return n / 256 * 144;
+  return n * int64_t(dtype_size(t));
+}
 const char* dtype_name(DType t);
 
 // Columns that share one scale in a Q8_0 row (FORMAT-Q8.md's block_size).
@@ -37,7 +48,7 @@ struct WeightView {
   DType dtype = DType::F32;
   int32_t rows = 0;
   int32_t cols = 0;
-  int64_t ld = 0;  // elements between the starts of two rows
+  int64_t ld = 0;  // elements between the starts of two rows (Q4: a multiple of the block)
 
   // Q8_0 only: W[r, c] = int8 data[r, c] * scale[r, c / 32], the scales row-major in
   // `scale_dtype` (F16 or F32) with `scales_ld` scales between the starts of two rows. Blocks
@@ -47,7 +58,7 @@ struct WeightView {
   int64_t scales_ld = 0;
 
   const uint8_t* row_ptr(int64_t r) const {
-    return static_cast<const uint8_t*>(data) + r * ld * int64_t(dtype_size(dtype));
+    return static_cast<const uint8_t*>(data) + r * dtype_bytes(dtype, ld);
   }
   const uint8_t* scale_row_ptr(int64_t r) const {
     return static_cast<const uint8_t*>(scales) + r * scales_ld * int64_t(dtype_size(scale_dtype));
@@ -105,7 +116,7 @@ inline float q8_scale(const uint8_t* scale_row, DType scale_dtype, int64_t b) {
 void widen_to_f32(const void* src, DType t, float* dst, int64_t n);
 
 // Row r of any weight view as float32 (w.cols values): widened, or dequantized as
-// float(q) * scale for Q8_0. The scalar reference kernels and the tests read weights this way.
+// float(q) * scale for Q8_0, or as gguf-py dequantizes Q4_0 / Q4_K blocks (bit for bit). The scalar reference kernels and the tests read weights this way.
 void widen_row(const WeightView& w, int64_t r, float* dst);
 
 // Quantizes n float32 values to Q8_0 blocks of 32 (the last one may be shorter): per block

@@ -55,7 +55,9 @@ async function acceptOrRefuseAsync<T>(run: () => Promise<T>): Promise<T | undefi
 function expectHeaderInBounds(header: SafetensorsHeader): void {
   const ranges = header.tensors.map((t) => {
     const elements = t.shape.reduce((a, b) => a * b, 1);
-    expect(t.byteLength).toBe(elements * ELEMENT_BYTES[t.dtype]);
+    // Q4_0 / Q4_K (a U8 `X.q4_0` / `X.q4_k`, docs/FORMAT-Q4.md): shape in weights, 18 bytes per 32 or 144 per 256.
+    const bytes = t.dtype === 'Q4_0' ? (elements / 32) * 18 : t.dtype === 'Q4_K' ? (elements / 256) * 144 : elements * ELEMENT_BYTES[t.dtype];
+    expect(t.byteLength).toBe(bytes);
     expect(t.offset).toBeGreaterThanOrEqual(header.dataStart);
     expect(t.offset + t.byteLength).toBeLessThanOrEqual(header.fileSize);
     return [t.offset, t.offset + t.byteLength] as const;

@@ -39,12 +39,17 @@ describe('config: colm_quantization', () => {
   it('is read as {format: q8_0, blockSize: 32}, and absent or null means float', () => {
     expect(parseConfig(quantizedConfig(tinyConfig()), 'c.json').quantization).toEqual({ format: 'q8_0', blockSize: 32 });
     expect(parseConfig(tinyConfig(), 'c.json').quantization).toBeNull();
+    // docs/FORMAT-Q4.md
+    expect(parseConfig(tinyConfig({ colm_quantization: { format: 'q4_0', block_size: 32 } }), 'c.json').quantization).toEqual({ format: 'q4_0', blockSize: 32 });
+    expect(parseConfig(tinyConfig({ colm_quantization: { format: 'q4_k', block_size: 256 } }), 'c.json').quantization).toEqual({ format: 'q4_k', blockSize: 256 });
     expect(parseConfig(tinyConfig({ colm_quantization: null }), 'c.json').quantization).toBeNull();
   });
 
   it.each([
     [{ colm_quantization: 'q8_0' }, 'colm_quantization', /must be an object/],
-    [{ colm_quantization: { format: 'q4_0', block_size: 32 } }, 'colm_quantization.format', /only "q8_0"/],
+    [{ colm_quantization: { format: 'q5_0', block_size: 32 } }, 'colm_quantization.format', /only "q8_0", "q4_0" and "q4_k"/],
+    [{ colm_quantization: { format: 'q4_k', block_size: 32 } }, 'colm_quantization.block_size', /q4_k stores blocks of 256/],
+    [{ colm_quantization: { format: 'q4_0', block_size: 256 } }, 'colm_quantization.block_size', /q4_0 stores blocks of 32/],
     [{ colm_quantization: { block_size: 32 } }, 'colm_quantization.format', /only "q8_0"/],
     [{ colm_quantization: { format: 'q8_0', block_size: 64 } }, 'colm_quantization.block_size', /blocks of 32/],
     [{ colm_quantization: { format: 'q8_0' } }, 'colm_quantization.block_size', /blocks of 32/],

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "colm/kernels.h"
+#include "colm/quant_q4.h"
 
 namespace colm {
 
@@ -164,7 +165,9 @@ void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& p
     if (packs.size() < size_t(n_jobs)) packs.resize(size_t(n_jobs));
     for (int32_t j = 0; j < n_jobs; ++j) {
       int64_t kp = 0;
-      for (int32_t b = 0; b < jobs[j].n_blocks; ++b) kp = std::max<int64_t>(kp, jobs[j].blocks[b].w.cols);
+      for (int32_t b = 0; b < jobs[j].n_blocks; ++b)
+        if (!dtype_is_q4(jobs[j].blocks[b].w.dtype)) kp = std::max<int64_t>(kp, jobs[j].blocks[b].w.cols);
+      if (kp == 0) continue;  // only Q4 blocks: they read the 8-bit activations below
       int32_t same = -1;
       for (int32_t i = 0; i < j; ++i)
         if (jobs[i].x == jobs[j].x && jobs[i].ldx == jobs[j].ldx && job_kp[size_t(i)] >= kp) same = i;
@@ -198,6 +201,10 @@ void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& p
     }
   }
 
+  // Q4 weights (colm/quant_q4.h): each job's input rows quantized to 8 bits once, shared read-only.
+  const Q8Acts* q4_acts = q4_prepare_acts(jobs, n_jobs, T, pool);
+  const Q4Kernels& q4 = q4_kernels();
+
   pool.run(int(all.size()), [&](int i) {
     thread_local std::vector<float> scratch;
     const size_t need = packed ? size_t(kMatmulScratchRows) * size_t(max_cols) : matmul_scratch_floats(max_cols, T);
@@ -205,7 +212,11 @@ void matmul_jobs(const MatmulJob* jobs, int32_t n_jobs, int32_t T, ThreadPool& p
     const Task& t = all[size_t(i)];
     const MatmulJob& job = jobs[t.job];
     const MatmulBlock& mb = job.blocks[t.block];
-    if (packed) {
+    if (dtype_is_q4(mb.w.dtype) && q4_acts == nullptr) {  // COLM_Q4_ACTIVATIONS=f32
+      cpu_kernels_scalar().matmul_rows(mb.w, t.r0, t.r1, job.x, job.ldx, job.y + mb.out_offset, job.ldy, T, scratch.data());
+    } else if (dtype_is_q4(mb.w.dtype)) {
+      q4.matmul_rows(mb.w, t.r0, t.r1, q4_acts[t.job], T, job.y + mb.out_offset, job.ldy);
+    } else if (packed) {
       k.matmul_rows_packed(mb.w, t.r0, t.r1, job_xp[size_t(t.job)], job_kp[size_t(t.job)], job.y + mb.out_offset, job.ldy, T, scratch.data());
     } else {
       k.matmul_rows(mb.w, t.r0, t.r1, job.x, job.ldx, job.y + mb.out_offset, job.ldy, T, scratch.data());

@@ -95,11 +95,28 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (name) => {
     const vsQ8 = maxError(rows, c.logits_q8, c.prefill - 1);
     const vsGguf = maxError(rows, c.logits_gguf, c.prefill - 1);
     table.push({ case: name, type: c.type, oracle: c.oracle, 'max |colm - oracle(q8 requant)|': vsQ8.toExponential(2), 'max |colm - dequantized gguf|': vsGguf.toExponential(2), requant: c.requant_error.toExponential(2) });
-    // Q4_0 and Q5_0 widen into q8_0 without rounding: the engine runs the file's own values.
-    if (['Q4_0', 'Q5_0'].includes(c.type)) expect(vsGguf).toBeLessThanOrEqual(1e-4);
-    else expect(vsQ8).toBeLessThanOrEqual(1e-4);
+    const q4 = ['Q4_0', 'Q4_K'].includes(c.type);
+    if (q4) {
+      // Q4_0 and Q4_K chain linears stay in the file's own blocks (docs/FORMAT-Q4.md); the engine
+      // multiplies them with 8-bit activations, which is what moves these logits. With float
+      // activations it runs exactly the file's values.
+      expect(vsGguf).toBeLessThanOrEqual(0.15); // measured 4.4e-2 (Q4_0), 2.6e-3 (Q4_K)
+      process.env['COLM_Q4_ACTIVATIONS'] = 'f32';
+      try {
+        const exact = maxError(await engineLogits(join(dir, `${name}.gguf`), c.tokens, c.prefill, []), c.logits_gguf, c.prefill - 1);
+        table.push({ case: `${name} (f32 activations)`, type: c.type, oracle: c.oracle, 'max |colm - dequantized gguf|': exact.toExponential(2) });
+        expect(exact).toBeLessThanOrEqual(1e-4);
+      } finally {
+        delete process.env['COLM_Q4_ACTIVATIONS'];
+      }
+    } else if (c.type === 'Q5_0') {
+      expect(vsGguf).toBeLessThanOrEqual(1e-4); // widened into q8_0 without rounding: the file's own values
+    } else {
+      expect(vsQ8).toBeLessThanOrEqual(1e-4);
+    }
     const block = !['F32', 'F16', 'BF16', 'Q8_0'].includes(c.type);
-    expect(notices.some((l) => l.includes(`${c.type} -> Q8_0`))).toBe(block);
+    expect(notices.some((l) => l.includes(`${c.type} -> Q8_0`))).toBe(block && !q4);
+    if (q4) expect(notices.some((l) => l.includes(`${c.type} kept (4-bit blocks`))).toBe(true);
   }, 60_000);
 
   it('with dequantizeTo bf16, block types become BF16 and match the BF16-rounded oracle', async () => {

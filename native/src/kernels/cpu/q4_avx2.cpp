@@ -1,0 +1,162 @@
+// Q4_0 / Q4_K weights times 8-bit activations with AVX2 integer dot products (colm/quant_q4.h).
+// Q4_0: the weights (q - 8) are signed, so the sign trick makes maddubs (unsigned x signed bytes)
+// multiply them: |w| times y with w's sign moved onto y; madd with ones sums pairs to int32.
+// Q4_K: the nibbles are unsigned already, maddubs takes them as they are and the mins go through
+// the activation block sums. Each block's int32 lanes become float32 and are scaled into lane
+// accumulators, summed at the end of the row. Compiled with AVX2 + FMA + F16C only for this file.
+#if defined(COLM_HAVE_AVX2)
+#include <immintrin.h>
+
+#include "colm/quant_q4.h"
+
+namespace colm {
+
+namespace {
+
+inline float f16_at(const uint8_t* p) {
+  uint16_t h;
+  __builtin_memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline float hsum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v);
+  lo = _mm_add_ps(lo, _mm256_extractf128_ps(v, 1));
+  __m128 shuf = _mm_movehdup_ps(lo);
+  __m128 sums = _mm_add_ps(lo, shuf);
+  shuf = _mm_movehl_ps(shuf, sums);
+  return _mm_cvtss_f32(_mm_add_ss(sums, shuf));
+}
+
+// The 32 weights of a Q4_0 block as signed bytes q - 8, in element order.
+inline __m256i q4_0_block(const uint8_t* qs) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m4 = _mm_set1_epi8(0x0f);
+  const __m128i lo = _mm_and_si128(bytes, m4), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), m4);
+  return _mm256_sub_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1), _mm256_set1_epi8(8));
+}
+
+// Signed x signed bytes, summed in 8 int32 lanes.
+inline __m256i dot_i8(__m256i x, __m256i y) {
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+// Unsigned x signed bytes, summed in 8 int32 lanes (no overflow: 2 * 15 * 127 < 32767).
+inline __m256i dot_u8i8(__m256i u, __m256i y) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
+}
+
+// N input rows against one weight row: each block is unpacked once for all N, and input t's
+// lanes see exactly the operations they would alone (so a row's result is the same bits in
+// prefill, with N > 1, as in decode).
+template <int N>
+void dot_q4_0(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, float* out) {
+  __m256 acc0[N], acc1[N];
+  for (int t = 0; t < N; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+  const int64_t nb = K / kQ4_0Block;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t* b0 = row + b * kQ4_0Bytes;
+    const uint8_t* b1 = b0 + kQ4_0Bytes;
+    const __m256i w0 = q4_0_block(b0 + 2), w1 = q4_0_block(b1 + 2);
+    const float d0 = f16_at(b0), d1 = f16_at(b1);
+    for (int t = 0; t < N; ++t) {
+      const __m256i p0 = dot_i8(w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32)));
+      const __m256i p1 = dot_i8(w1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32 + 32)));
+      acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dx[t][b]), _mm256_cvtepi32_ps(p0), acc0[t]);
+      acc1[t] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * dx[t][b + 1]), _mm256_cvtepi32_ps(p1), acc1[t]);
+    }
+  }
+  if (b < nb) {
+    const uint8_t* b0 = row + b * kQ4_0Bytes;
+    const __m256i w0 = q4_0_block(b0 + 2);
+    const float d0 = f16_at(b0);
+    for (int t = 0; t < N; ++t) {
+      const __m256i p0 = dot_i8(w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32)));
+      acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dx[t][b]), _mm256_cvtepi32_ps(p0), acc0[t]);
+    }
+  }
+  for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+}
+
+template <int N>
+void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, const int32_t* const* sx,
+              float* out) {
+  __m256 acc0[N], acc1[N];
+  float mins[N];
+  for (int t = 0; t < N; ++t) {
+    acc0[t] = acc1[t] = _mm256_setzero_ps();
+    mins[t] = 0.0f;
+  }
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < K / kQ4KBlock; ++b) {
+    const uint8_t* blk = row + b * kQ4KBytes;
+    const float d = f16_at(blk), dmin = f16_at(blk + 2);
+    for (int g = 0; g < 4; ++g) {
+      uint8_t sc0, m0, sc1, m1;
+      q4k_scale_min(2 * g, blk + 4, sc0, m0);
+      q4k_scale_min(2 * g + 1, blk + 4, sc1, m1);
+      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * g));
+      const __m256i lo = _mm256_and_si256(bytes, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
+      const float ds0 = d * float(sc0), ds1 = d * float(sc1), dm0 = dmin * float(m0), dm1 = dmin * float(m1);
+      for (int t = 0; t < N; ++t) {
+        const int8_t* y = qx[t] + b * kQ4KBlock;
+        const float* dxb = dx[t] + b * 8;
+        const int32_t* sxb = sx[t] + b * 8;
+        const __m256i p0 = dot_u8i8(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 64 * g)));
+        const __m256i p1 = dot_u8i8(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 64 * g + 32)));
+        acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(dxb[2 * g] * ds0), _mm256_cvtepi32_ps(p0), acc0[t]);
+        acc1[t] = _mm256_fmadd_ps(_mm256_set1_ps(dxb[2 * g + 1] * ds1), _mm256_cvtepi32_ps(p1), acc1[t]);
+        mins[t] += dxb[2 * g] * dm0 * float(sxb[2 * g]) + dxb[2 * g + 1] * dm1 * float(sxb[2 * g + 1]);
+      }
+    }
+  }
+  for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t])) - mins[t];
+}
+
+template <int N>
+void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, float* out) {
+  const int64_t nbx = x.ld / kQ8ActBlock;
+  const int8_t* qx[N];
+  const float* dx[N];
+  const int32_t* sx[N];
+  for (int t = 0; t < N; ++t) {
+    qx[t] = x.q + int64_t(t0 + t) * x.ld;
+    dx[t] = x.d + int64_t(t0 + t) * nbx;
+    sx[t] = x.sum + int64_t(t0 + t) * nbx;
+  }
+  if (w.dtype == DType::Q4_0)
+    dot_q4_0<N>(row, w.cols, qx, dx, out);
+  else
+    dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
+}
+
+void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,
+                         int64_t ldy) {
+  for (int32_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.row_ptr(r);
+    // Decode: the next row's first lines on their way while this one is summed.
+    if (r + 1 < r1) _mm_prefetch(reinterpret_cast<const char*>(w.row_ptr(r + 1)), _MM_HINT_T0);
+    float out[4];
+    int32_t t = 0;
+    for (; t + 4 <= T; t += 4) {
+      rows_times_inputs<4>(w, row, x, t, out);
+      for (int i = 0; i < 4; ++i) y[int64_t(t + i) * ldy + r] = out[i];
+    }
+    for (; t < T; ++t) {
+      rows_times_inputs<1>(w, row, x, t, out);
+      y[int64_t(t) * ldy + r] = out[0];
+    }
+  }
+}
+
+}  // namespace
+
+const Q4Kernels& q4_kernels_avx2() {
+  static const Q4Kernels k = {"avx2", matmul_rows_q4_avx2};
+  return k;
+}
+
+}  // namespace colm
+#endif  // COLM_HAVE_AVX2
