@@ -14,6 +14,8 @@ import { serveCommand } from './commands/serve.js';
 import { tokenizerTrainCommand, TOKENIZER_TRAIN_USAGE } from './commands/tokenizer-train.js';
 import { trainCommand } from './commands/train.js';
 import { defaultModelPath } from './default-model.js';
+import { deviceOption } from './device.js';
+import { deviceRequestText } from '../engine/device-choice.js';
 import { HELP, UsageError } from './usage.js';
 import { setKernelVariant } from '../engine/system.js';
 
@@ -34,6 +36,7 @@ const OPTIONS = {
   chat: { type: 'boolean' },
   json: { type: 'boolean' },
   kernels: { type: 'string' },
+  device: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -114,21 +117,22 @@ export async function main(argv: string[]): Promise<number> {
     const chains = intOption(v.chains, 'chains', 1, 1024);
     // The engine's own bound; the model's limit (max_position_embeddings) is checked once it is read.
     const context = intOption(v.context, 'context', 1, 1 << 24);
+    const device = deviceOption(v.device);
     switch (command) {
       case 'info': {
         if (rest.length > 1) throw new UsageError('colm info takes one MODEL');
-        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout, context);
+        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout, context, device);
         return 0;
       }
       case 'run': {
         if (rest.length < 1 || rest.length > 2) throw new UsageError('usage: colm run [MODEL] "prompt"');
         const [modelPath, prompt] = rest.length === 2 ? [rest[0]!, rest[1]!] : [defaultModelPath(), rest[0]!];
-        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, context, generate }, process.stdout, process.stderr, abort.signal);
+        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, context, device, generate }, process.stdout, process.stderr, abort.signal);
         return 0;
       }
       case 'chat': {
         if (rest.length > 1) throw new UsageError('usage: colm chat [MODEL]');
-        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, context, generate }, process.stdin, process.stdout);
+        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, context, device, generate }, process.stdin, process.stdout);
         return 0;
       }
       case 'logits': {
@@ -143,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
             schedule: v.schedule === undefined ? undefined : intList(v.schedule, 'schedule', 1),
             threads,
             context,
+            device,
           },
           process.stdout,
         );
@@ -160,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--context N] [--simulate-power FILE.json]');
         const port = intOption(v.port, 'port', 0, 65535);
         const maxQueue = intOption(v['max-queue'], 'max-queue', 0, 10_000);
-        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, simulatePower: v['simulate-power'] };
+        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, simulatePower: v['simulate-power'], device: device && deviceRequestText(device) };
         await serveCommand(serve, process.stdout, process.stderr, abort.signal);
         return 0;
       }

@@ -13,6 +13,7 @@ import {
 import { TextTokenizer } from '../checkpoint/tokenizer.js';
 import type { ChainWidths, ColmConfig, LoadPlan, TensorDType } from '../checkpoint/types.js';
 import { planContext, type ContextPlan } from './context-plan.js';
+import { planVram, type VramPlan } from './device-choice.js';
 import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
@@ -121,6 +122,11 @@ export class Model {
     return planContext(this.config, this.info().mappedBytes, requested);
   }
 
+  /** VRAM the CUDA backend needs for chain counts 1..n and a context of `contextSize` positions. */
+  vramPlan(contextSize: number): VramPlan[] {
+    return planVram(this.plan, contextSize);
+  }
+
   /** A session of `contextSize` positions (not checked against the model's limit), else the default. */
   createSession(options: SessionOptions = {}): Session {
     const addon = loadAddon();
@@ -128,6 +134,7 @@ export class Model {
       contextSize: options.contextSize ?? this.contextPlan().context,
       threads: options.threads ?? 0,
       captureHidden: options.captureHidden ?? false,
+      ...(options.device !== undefined && options.device !== 'cpu' ? { device: options.device } : {}),
     });
     return new Session(this, native);
   }

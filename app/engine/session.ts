@@ -1,6 +1,7 @@
 // A conversation's state in the engine: evaluate tokens at any chain count, and generate text
 // as an async iterator of tokens. The chain count may change at every token (CoLM-Air: free;
 // plain CoLM: growing recomputes the new chains' K/V over the past in the engine).
+import type { DeviceName } from './device-choice.js';
 import type { Model } from './model.js';
 import { loadAddon, type LogitsWanted, type NativeSession, type SamplerOptions } from './native.js';
 import { StopStringMatcher } from './stop-strings.js';
@@ -11,6 +12,8 @@ export interface SessionOptions {
   threads?: number; // 0 or absent: the engine's default
   /** Keep the hidden states of the last position (tests of the nested property). */
   captureHidden?: boolean;
+  /** "cpu" (default) or "cuda:N" (device-choice.ts decides; the native Session runs either). */
+  device?: DeviceName;
 }
 
 /** A number, or a function read before every token (the chain policy). */
@@ -62,6 +65,11 @@ export class Session {
   /** Bytes the engine holds for this session's K/V cache. */
   get kvCacheBytes(): number {
     return this.native.kvCacheBytes;
+  }
+
+  /** The backend running this session: "cpu" or "cuda:N". */
+  get device(): string {
+    return this.native.device ?? 'cpu';
   }
 
   /** Worker threads the engine uses for this session (resolved: never 0). */

@@ -14,6 +14,8 @@ export type { AppEvent, AppState } from './app-state.js';
 export interface ModelLoadOptions {
   contextSize?: number;
   threads?: number;
+  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'; absent: the controller's device, else auto. */
+  device?: string;
 }
 
 export interface AppControllerOptions {
@@ -26,6 +28,8 @@ export interface AppControllerOptions {
   policy?: PolicyDriver;
   /** The context of loads that name none (colm serve --context N); absent: each model's default. */
   contextSize?: number;
+  /** The device of loads that name none (colm serve --device); absent: auto. */
+  device?: string;
 }
 
 export class AppController {
@@ -100,6 +104,7 @@ export class AppController {
       const model = await this.host.loadModel(path, {
         ...options,
         contextSize: options.contextSize ?? this.options.contextSize,
+        device: options.device ?? this.options.device,
         onProgress: (progress) => {
           this.setLoading({ name, progress });
           onProgress?.(progress);

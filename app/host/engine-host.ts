@@ -40,6 +40,7 @@ async function handle(request: HostRequest): Promise<void> {
       const info = await engine.load(request.path, {
         contextSize: request.contextSize,
         threads: request.threads,
+        device: request.device,
         onProgress: (progress) => send({ type: 'loadProgress', id: request.id, progress }),
       });
       send({ type: 'result', id: request.id, value: info });

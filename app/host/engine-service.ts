@@ -1,6 +1,8 @@
 // What the engine host process does, apart from how messages reach it: one loaded model, one
 // session whose KV cache is reused across turns, at most one generation at a time. The transport
 // (engine-host.ts) turns requests into calls here and the callbacks into events.
+import { chooseDevice, parseDevice } from '../engine/device-choice.js';
+import { listDevices } from '../engine/devices.js';
 import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
 import { followAutoChains } from './auto-chains-follower.js';
@@ -58,7 +60,10 @@ export class EngineService {
    * Loads a checkpoint and makes it the current model. The previous model stays usable until
    * the new one has loaded, so a bad file costs nothing but the error.
    */
-  async load(path: string, options: { contextSize?: number; threads?: number; onProgress?: (p: LoadProgressInfo) => void } = {}): Promise<ModelInfo> {
+  async load(
+    path: string,
+    options: { contextSize?: number; threads?: number; device?: string; onProgress?: (p: LoadProgressInfo) => void } = {},
+  ): Promise<ModelInfo> {
     this.loading?.abort();
     const abort = new AbortController();
     this.loading = abort;
@@ -69,15 +74,25 @@ export class EngineService {
       });
       // A chosen context above max_position_embeddings is refused, as colm --context N is.
       let contextSize;
+      let choice;
       try {
         contextSize = model.contextPlan(options.contextSize).context;
+        // auto (the default) keeps the CPU unless a verified CUDA backend has a GPU that fits;
+        // an explicit CUDA device that cannot run the model fails the load, naming why.
+        const request = parseDevice(options.device ?? 'auto');
+        choice = request.kind === 'cpu' ? null : chooseDevice(request, listDevices(), model.vramPlan(contextSize));
       } catch (error) {
         model.dispose();
         throw error;
       }
       await this.stopRunning();
-      const session = model.createSession({ contextSize, threads: options.threads });
-      const info = { ...describeModel(model, session.contextSize, session.threads), weightType: await weightTypeOfFile(model.plan) };
+      const session = model.createSession({ contextSize, threads: options.threads, device: choice?.device ?? 'cpu' });
+      const info = {
+        ...describeModel(model, session.contextSize, session.threads),
+        weightType: await weightTypeOfFile(model.plan),
+        device: session.device,
+        deviceReason: choice === null ? 'cpu: chosen with --device cpu' : choice.warning ? `${choice.reason}; ${choice.warning}` : choice.reason,
+      };
       this.disposeLoaded();
       this.loaded = { model, session, info };
       return info;

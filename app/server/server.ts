@@ -32,6 +32,8 @@ export interface ServerOptions {
   policy?: PolicyDriver;
   /** The context of loads that name none (colm serve --context N); absent: each model's default. */
   contextSize?: number;
+  /** The device of loads (colm serve --device); absent: auto. */
+  device?: string;
 }
 
 export interface RunningServer {
@@ -73,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onLoaded: (model) => library.record(model).then(() => undefined, () => undefined),
     policy,
     contextSize: options.contextSize,
+    device: options.device,
   });
   const routes: Route[] = routeTable(
     {

@@ -5,26 +5,36 @@ import { createInterface } from 'node:readline';
 import type { ChatMessage } from '../../checkpoint/chat-template.js';
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
+import type { DeviceRequest } from '../../engine/device-choice.js';
 import { cliContextPlan } from '../context.js';
+import { cliDevice } from '../device.js';
 
 export interface ChatRequest {
   modelPath: string;
   chains?: number;
   threads?: number;
   context?: number; // --context N; absent: the model's default (context-plan.ts)
+  device?: DeviceRequest; // --device; absent: auto
   generate: GenerateOptions;
 }
 
-export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream, out: NodeJS.WritableStream): Promise<void> {
+export async function chatCommand(
+  req: ChatRequest,
+  input: NodeJS.ReadableStream,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<void> {
   const model = await loadModel(req.modelPath);
   let contextSize;
+  let device;
   try {
     contextSize = cliContextPlan(model, req.context).context;
+    device = cliDevice(model, req.device, contextSize, err);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize, threads: req.threads });
+  const session = model.createSession({ contextSize, threads: req.threads, device });
   const rl = createInterface({ input, output: out, terminal: (input as { isTTY?: boolean }).isTTY === true });
   const messages: ChatMessage[] = [];
   const chains = req.chains ?? model.chainCount;

@@ -23,6 +23,7 @@ export interface ServeRequest {
   maxQueue?: number; // API requests that may wait per model; default 16
   simulatePower?: string; // a timeline file replayed instead of this machine's power and GPU
   context?: number; // --context N: the context of every model loaded without one; absent: the model's default
+  device?: string; // --device auto|cpu|cuda[:N] of every load; absent: auto
 }
 
 function untilStopped(signal: AbortSignal): Promise<void> {
@@ -67,7 +68,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   let server;
   try {
     const openAi = { apiKey, maxWaiting: req.maxQueue };
-    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context });
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context, device: req.device });
   } catch (error) {
     policy.stop();
     await hostClient.dispose();
