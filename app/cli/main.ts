@@ -15,6 +15,8 @@ import { serveCommand } from './commands/serve.js';
 import { tokenizerTrainCommand, TOKENIZER_TRAIN_USAGE } from './commands/tokenizer-train.js';
 import { trainCommand } from './commands/train.js';
 import { defaultModelPath } from './default-model.js';
+import { deviceOption } from './device.js';
+import { deviceRequestText } from '../engine/device-choice.js';
 import { HELP, UsageError } from './usage.js';
 import { setKernelVariant } from '../engine/system.js';
 
@@ -36,6 +38,7 @@ const OPTIONS = {
   chat: { type: 'boolean' },
   json: { type: 'boolean' },
   kernels: { type: 'string' },
+  device: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -123,21 +126,22 @@ export async function main(argv: string[]): Promise<number> {
     // The engine's own bound; the model's limit (max_position_embeddings) is checked once it is read.
     const context = intOption(v.context, 'context', 1, 1 << 24);
     const kvType = kvTypeOption(v['kv-type']);
+    const device = deviceOption(v.device);
     switch (command) {
       case 'info': {
         if (rest.length > 1) throw new UsageError('colm info takes one MODEL');
-        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout, context, kvType);
+        await infoCommand(rest[0] ?? defaultModelPath(), v.json ?? false, process.stdout, context, kvType, device);
         return 0;
       }
       case 'run': {
         if (rest.length < 1 || rest.length > 2) throw new UsageError('usage: colm run [MODEL] "prompt"');
         const [modelPath, prompt] = rest.length === 2 ? [rest[0]!, rest[1]!] : [defaultModelPath(), rest[0]!];
-        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, context, kvType, generate }, process.stdout, process.stderr, abort.signal);
+        await runCommand({ modelPath, prompt, chat: v.chat ?? false, chains, threads, context, kvType, device, generate }, process.stdout, process.stderr, abort.signal);
         return 0;
       }
       case 'chat': {
         if (rest.length > 1) throw new UsageError('usage: colm chat [MODEL]');
-        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, context, kvType, generate }, process.stdin, process.stdout);
+        await chatCommand({ modelPath: rest[0] ?? defaultModelPath(), chains, threads, context, kvType, device, generate }, process.stdin, process.stdout);
         return 0;
       }
       case 'logits': {
@@ -153,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
             threads,
             context,
             kvType,
+            device,
           },
           process.stdout,
         );
@@ -193,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--context N] [--kv-type T] [--simulate-power FILE.json]');
         const port = intOption(v.port, 'port', 0, 65535);
         const maxQueue = intOption(v['max-queue'], 'max-queue', 0, 10_000);
-        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, kvType, simulatePower: v['simulate-power'] };
+        const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, kvType, simulatePower: v['simulate-power'], device: device && deviceRequestText(device) };
         await serveCommand(serve, process.stdout, process.stderr, abort.signal);
         return 0;
       }

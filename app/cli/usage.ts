@@ -10,15 +10,16 @@ export class UsageError extends Error {
 export const HELP = `colm: run Chain-of-Model language models
 
 Usage:
-  colm info [MODEL] [--json] [--context N] [--kv-type T]
-           what the model holds, and the context a session gets with its KV cache memory
+  colm info [MODEL] [--json] [--context N] [--kv-type T] [--device auto|cpu|cuda[:N]]
+           what the model holds, the context a session gets with its KV cache memory, the
+           devices (CUDA: VRAM free) and the GPU memory plan per chain count
   colm run [MODEL] "prompt" [--chains K] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
            [--context N] [--kv-type T]
   colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S] [--context N] [--kv-type T]
            sampling options left out take the model's generation_config.json values (then the engine's)
   colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--max-queue N]
-           [--context N] [--kv-type T] [--simulate-power FILE.json]
+           [--context N] [--kv-type T] [--device auto|cpu|cuda[:N]] [--simulate-power FILE.json]
            the chat app in a browser, at http://127.0.0.1:4747 (--port 0: any free port), and an
            OpenAI-compatible API at /v1 (docs/API.md); --api-key (or COLM_API_KEY) makes /v1 ask
            for "Authorization: Bearer KEY"; --max-queue: requests that may wait (default 16);
@@ -52,6 +53,12 @@ the weights holds, at least 256. Above max_position_embeddings it is refused (ex
 --kv-type f32|bf16|f16|q8_0: how the KV cache stores keys and values (default bf16: half of f32's
 memory; q8_0: int8 with an F16 scale per 32 values, 0.27 of f32; f32: the exact reference). The
 error each adds is in docs/BENCHMARKS.md; --context's default grows as the cache shrinks.
+
+Every command that runs a model (info, run, chat, logits, serve) takes --device auto|cpu|cuda[:N]:
+auto (the default) uses a CUDA GPU when the CUDA backend is built, a driver and a GPU are
+present and the model fits its free memory (colm info shows the plan per chain count), else the
+CPU; --device cuda[:N] insists (exit 1 with the reason when it cannot), --device cpu never asks.
+Until the CUDA backend has passed its GPU check, auto keeps the CPU and --device cuda says so.
 
 Every command that runs a model takes --kernels NAME (e.g. avx2, scalar, or the opt-in BF16
 precision mode avx512-bf16: decode activations rounded to BF16 for the AVX512-BF16 dot product).

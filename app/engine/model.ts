@@ -14,6 +14,7 @@ import { TextTokenizer } from '../checkpoint/tokenizer.js';
 import type { ChainWidths, ColmConfig, LoadPlan, PlanDType } from '../checkpoint/types.js';
 import { planContext, type ContextPlan } from './context-plan.js';
 import { DEFAULT_KV_TYPE, isKvType, KV_TYPES, type KvType } from './kv-type.js';
+import { planVram, type VramPlan } from './device-choice.js';
 import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
@@ -122,6 +123,11 @@ export class Model {
     return planContext(this.config, this.info().mappedBytes, requested, undefined, kvType);
   }
 
+  /** VRAM the CUDA backend needs for chain counts 1..n and a context of `contextSize` positions. */
+  vramPlan(contextSize: number): VramPlan[] {
+    return planVram(this.plan, contextSize);
+  }
+
   /** A session of `contextSize` positions (not checked against the model's limit), else the default. */
   createSession(options: SessionOptions = {}): Session {
     const addon = loadAddon();
@@ -133,6 +139,7 @@ export class Model {
       captureHidden: options.captureHidden ?? false,
       kvType,
       ...(options.windowRing === undefined ? {} : { windowRing: options.windowRing }),
+      ...(options.device !== undefined && options.device !== 'cpu' ? { device: options.device } : {}),
     });
     return new Session(this, native);
   }

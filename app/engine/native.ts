@@ -48,6 +48,8 @@ export interface NativeSession {
   readonly kvType: KvType;
   readonly threads: number;
   readonly busy: boolean;
+  /** "cpu" or "cuda:N" (older addons: undefined, the CPU). */
+  readonly device?: string;
 }
 
 export interface NativeSessionOptions {
@@ -58,6 +60,31 @@ export interface NativeSessionOptions {
   windowRing?: boolean;
   /** Element type of the K/V cache (app/engine/kv-type.ts); default 'bf16'. */
   kvType?: KvType;
+  /** "cpu" (default) or "cuda:N": which backend runs the session (device-choice.ts picks it). */
+  device?: string;
+}
+
+/** One CUDA device as the optional backend library reports it. */
+export interface NativeCudaDevice {
+  index: number;
+  name: string;
+  computeCapability: string; // "8.9"
+  totalBytes: number;
+  freeBytes: number;
+  multiprocessors: number;
+  driverVersion: number; // 13000: CUDA 13.0
+  runtimeVersion: number;
+}
+
+/** What cudaDevices() answers: devices, or the one-line reason there are none. */
+export interface NativeCudaProbe {
+  available: boolean;
+  reason: string | null;
+  libraryLoaded: boolean;
+  libraryPath: string;
+  libraryVersion: string | null;
+  driverVersion: number;
+  devices: NativeCudaDevice[];
 }
 
 export interface SamplerOptions {
@@ -167,6 +194,8 @@ export interface NativeAddon {
   };
   /** Chooses a kernel variant for the whole process; throws when this CPU cannot run it. */
   setKernels(name: string): void;
+  /** CUDA devices through the optional backend library beside the addon (or at `libraryPath`). */
+  cudaDevices?(libraryPath?: string): NativeCudaProbe;
   Trainer: new (options: TrainerOptions) => NativeTrainer;
 }
 

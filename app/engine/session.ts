@@ -2,6 +2,7 @@
 // as an async iterator of tokens. The chain count may change at every token (CoLM-Air: free;
 // plain CoLM: growing recomputes the new chains' K/V over the past in the engine).
 import type { KvType } from './kv-type.js';
+import type { DeviceName } from './device-choice.js';
 import type { Model } from './model.js';
 import { loadAddon, type LogitsWanted, type NativeSession, type SamplerOptions } from './native.js';
 import { StopStringMatcher } from './stop-strings.js';
@@ -16,6 +17,8 @@ export interface SessionOptions {
   kvType?: KvType;
   /** false: sliding-window layers keep the whole context too (tests). Default true. */
   windowRing?: boolean;
+  /** "cpu" (default) or "cuda:N" (device-choice.ts decides; the native Session runs either). */
+  device?: DeviceName;
 }
 
 /** A number, or a function read before every token (the chain policy). */
@@ -72,6 +75,11 @@ export class Session {
   /** The K/V cache's element type. */
   get kvType(): KvType {
     return this.native.kvType;
+  }
+
+  /** The backend running this session: "cpu" or "cuda:N". */
+  get device(): string {
+    return this.native.device ?? 'cpu';
   }
 
   /** Worker threads the engine uses for this session (resolved: never 0). */

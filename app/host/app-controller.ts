@@ -16,6 +16,8 @@ export interface ModelLoadOptions {
   contextSize?: number;
   threads?: number;
   kvType?: KvType;
+  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'; absent: the controller's device, else auto. */
+  device?: string;
 }
 
 export interface AppControllerOptions {
@@ -30,6 +32,8 @@ export interface AppControllerOptions {
   contextSize?: number;
   /** The KV cache type of loads that name none (colm serve --kv-type T); absent: bf16. */
   kvType?: KvType;
+  /** The device of loads that name none (colm serve --device); absent: auto. */
+  device?: string;
 }
 
 export class AppController {
@@ -105,6 +109,7 @@ export class AppController {
         ...options,
         contextSize: options.contextSize ?? this.options.contextSize,
         kvType: options.kvType ?? this.options.kvType,
+        device: options.device ?? this.options.device,
         onProgress: (progress) => {
           this.setLoading({ name, progress });
           onProgress?.(progress);

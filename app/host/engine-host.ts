@@ -41,6 +41,7 @@ async function handle(request: HostRequest): Promise<void> {
         contextSize: request.contextSize,
         threads: request.threads,
         kvType: request.kvType,
+        device: request.device,
         onProgress: (progress) => send({ type: 'loadProgress', id: request.id, progress }),
       });
       send({ type: 'result', id: request.id, value: info });

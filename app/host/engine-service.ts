@@ -2,6 +2,8 @@
 // session whose KV cache is reused across turns, at most one generation at a time. The transport
 // (engine-host.ts) turns requests into calls here and the callbacks into events.
 import type { KvType } from '../engine/kv-type.js';
+import { chooseDevice, parseDevice } from '../engine/device-choice.js';
+import { listDevices } from '../engine/devices.js';
 import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
 import { followAutoChains } from './auto-chains-follower.js';
@@ -59,7 +61,10 @@ export class EngineService {
    * Loads a checkpoint and makes it the current model. The previous model stays usable until
    * the new one has loaded, so a bad file costs nothing but the error.
    */
-  async load(path: string, options: { contextSize?: number; threads?: number; kvType?: KvType; onProgress?: (p: LoadProgressInfo) => void } = {}): Promise<ModelInfo> {
+  async load(
+    path: string,
+    options: { contextSize?: number; threads?: number; kvType?: KvType; device?: string; onProgress?: (p: LoadProgressInfo) => void } = {},
+  ): Promise<ModelInfo> {
     this.loading?.abort();
     const abort = new AbortController();
     this.loading = abort;
@@ -70,15 +75,25 @@ export class EngineService {
       });
       // A chosen context above max_position_embeddings is refused, as colm --context N is.
       let contextSize;
+      let choice;
       try {
         contextSize = model.contextPlan(options.contextSize, options.kvType).context;
+        // auto (the default) keeps the CPU unless a verified CUDA backend has a GPU that fits;
+        // an explicit CUDA device that cannot run the model fails the load, naming why.
+        const request = parseDevice(options.device ?? 'auto');
+        choice = request.kind === 'cpu' ? null : chooseDevice(request, listDevices(), model.vramPlan(contextSize));
       } catch (error) {
         model.dispose();
         throw error;
       }
       await this.stopRunning();
-      const session = model.createSession({ contextSize, threads: options.threads, kvType: options.kvType });
-      const info = { ...describeModel(model, session.contextSize, session.threads, session.kvType), weightType: await weightTypeOfFile(model.plan) };
+      const session = model.createSession({ contextSize, threads: options.threads, kvType: options.kvType, device: choice?.device ?? 'cpu' });
+      const info = {
+        ...describeModel(model, session.contextSize, session.threads, session.kvType),
+        weightType: await weightTypeOfFile(model.plan),
+        device: session.device,
+        deviceReason: choice === null ? 'cpu: chosen with --device cpu' : choice.warning ? `${choice.reason}; ${choice.warning}` : choice.reason,
+      };
       this.disposeLoaded();
       this.loaded = { model, session, info };
       return info;

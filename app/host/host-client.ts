@@ -72,7 +72,7 @@ export class HostClient {
   private listeners = new Set<(event: HostClientEvent) => void>();
   /** Resolves when a host is up and, after a crash, has the last model again. */
   private gate: Promise<void> = Promise.resolve();
-  private lastLoad: { path: string; contextSize?: number; threads?: number; kvType?: KvType } | null = null;
+  private lastLoad: { path: string; contextSize?: number; threads?: number; kvType?: KvType; device?: string } | null = null;
   private model: ModelInfo | null = null;
   private crashTimes: number[] = [];
   private disposed = false;
@@ -114,7 +114,10 @@ export class HostClient {
     return this.gate;
   }
 
-  async loadModel(path: string, options: { contextSize?: number; threads?: number; kvType?: KvType; onProgress?: (p: LoadProgressInfo) => void } = {}): Promise<ModelInfo> {
+  async loadModel(
+    path: string,
+    options: { contextSize?: number; threads?: number; kvType?: KvType; device?: string; onProgress?: (p: LoadProgressInfo) => void } = {},
+  ): Promise<ModelInfo> {
     await this.ready();
     const { onProgress, ...rest } = options;
     const info = (await this.request({ type: 'loadModel', path, ...rest }, onProgress)) as ModelInfo;

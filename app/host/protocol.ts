@@ -60,6 +60,9 @@ export interface ModelInfo {
   vocabSize: number;
   contextSize: number; // the session's context, in tokens
   threads: number; // the session's worker threads
+  /** The backend running the session ("cpu", "cuda:0") and why it was chosen (device-choice.ts). */
+  device?: string;
+  deviceReason?: string;
   dtypes: string[];
   /** What the weights are, as a user names it: F32, F16, BF16, Q8_0; for a GGUF, the file's dominant type (Q4_K, ...). */
   weightType: string;
@@ -150,7 +153,8 @@ export interface ErrorInfo {
 // ---------------------------------------------------------------------------------------------
 
 export type HostRequest =
-  | { type: 'loadModel'; id: number; path: string; contextSize?: number; threads?: number; kvType?: KvType }
+  // device: 'auto' | 'cpu' | 'cuda' | 'cuda:N' (app/engine/device-choice.ts); absent: auto.
+  | { type: 'loadModel'; id: number; path: string; contextSize?: number; threads?: number; kvType?: KvType; device?: string }
   | { type: 'unloadModel'; id: number }
   | { type: 'modelInfo'; id: number }
   // `text`, when present, is continued as it is, without the chat template (/v1/completions); `messages` is then empty.

@@ -35,6 +35,8 @@ export interface ServerOptions {
   contextSize?: number;
   /** The KV cache type of loads that name none (colm serve --kv-type T); absent: bf16. */
   kvType?: KvType;
+  /** The device of loads (colm serve --device); absent: auto. */
+  device?: string;
 }
 
 export interface RunningServer {
@@ -77,6 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     policy,
     contextSize: options.contextSize,
     kvType: options.kvType,
+    device: options.device,
   });
   const routes: Route[] = routeTable(
     {

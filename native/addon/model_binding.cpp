@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "bindings.h"
+#include "colm/backend.h"
 #include "colm/kernels.h"
 #include "colm/model.h"
 #include "js_values.h"
@@ -91,6 +92,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
   // Releases this handle's reference; sessions still running keep the weights alive.
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    // The device copy of the weights goes when its last CUDA session does.
+    if (model) colm::cuda_release_model(model.get());
     model.reset();
     return info.Env().Undefined();
   }

@@ -1,8 +1,11 @@
-// Session: new Session(model, {contextSize, threads, captureHidden, windowRing, kvType}). evaluate() runs in an
-// AsyncWorker and resolves to {logits, token}; one evaluation at a time per session.
+// Session: new Session(model, {contextSize, threads, captureHidden, windowRing, kvType, device}).
+// evaluate() runs in an AsyncWorker and resolves to {logits, token}; one evaluation at a time per
+// session. device: "cpu" (default) or "cuda:N"; both are a colm::InferenceSession (colm/backend.h),
+// so nothing below branches on the device.
 #include <memory>
 
 #include "bindings.h"
+#include "colm/backend.h"
 #include "colm/sampler.h"
 #include "colm/session.h"
 #include "js_values.h"
@@ -24,7 +27,7 @@ struct EvalRequest {
 
 class EvalWorker : public Napi::AsyncWorker {
  public:
-  EvalWorker(Napi::Env env, std::shared_ptr<colm::Session> session, EvalRequest req,
+  EvalWorker(Napi::Env env, std::shared_ptr<colm::InferenceSession> session, EvalRequest req,
              Napi::Object sampler_obj, std::shared_ptr<bool> busy)
       : Napi::AsyncWorker(env, "colm.evaluate"),
         deferred_(Napi::Promise::Deferred::New(env)),
@@ -78,7 +81,7 @@ class EvalWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::shared_ptr<colm::Session> session_;
+  std::shared_ptr<colm::InferenceSession> session_;
   EvalRequest req_;
   Napi::ObjectReference sampler_ref_;
   std::shared_ptr<bool> busy_;
@@ -105,6 +108,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
          InstanceAccessor("kvCacheBytes", &SessionWrap::KvCacheBytes, nullptr),
          InstanceAccessor("kvType", &SessionWrap::KvTypeName, nullptr),
          InstanceAccessor("threads", &SessionWrap::Threads, nullptr),
+         InstanceAccessor("device", &SessionWrap::Device, nullptr),
          InstanceAccessor("busy", &SessionWrap::Busy, nullptr)});
   }
 
@@ -113,6 +117,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     if (info.Length() < 1) throw Napi::TypeError::New(env, "new Session(model, options?)");
     auto model = UnwrapModel(info[0]);
     colm::SessionOptions opts;
+    std::string device = "cpu";
     if (info.Length() > 1 && info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
       if (!o.Get("contextSize").IsUndefined()) opts.context_size = int32_t(GetInteger(o, "contextSize", "options"));
@@ -124,16 +129,26 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
         if (!colm::kv_type_parse(kv, &opts.kv_type))
           throw Napi::TypeError::New(env, "options.kvType must be 'f32', 'bf16', 'f16' or 'q8_0', got '" + kv + "'");
       }
+      if (!o.Get("device").IsUndefined()) device = GetString(o, "device", "options");
     }
     try {
-      session_ = std::make_shared<colm::Session>(model, opts);
+      if (device == "cpu") {
+        session_ = colm::make_cpu_session(model, opts);
+      } else if (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                 device.find_first_not_of("0123456789", 5) == std::string::npos && device.size() < 10) {
+        session_ = colm::make_cuda_session(model, std::stoi(device.substr(5)), opts);
+      } else {
+        throw Napi::TypeError::New(env, "options.device must be \"cpu\" or \"cuda:N\", got \"" + device + "\"");
+      }
+    } catch (const Napi::Error&) {
+      throw;
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
     }
   }
 
  private:
-  colm::Session& Live(Napi::Env env) {
+  colm::InferenceSession& Live(Napi::Env env) {
     if (!session_) throw Napi::Error::New(env, "the session was disposed");
     return *session_;
   }
@@ -185,7 +200,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   }
 
   Napi::Value Cancel(const Napi::CallbackInfo& info) {
-    if (session_) session_->cancel.store(true);
+    if (session_) session_->request_cancel();
     return info.Env().Undefined();
   }
 
@@ -193,7 +208,11 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     Napi::Env env = info.Env();
     RequireIdle(env);
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "truncate(length: number)");
-    Live(env).truncate(info[0].As<Napi::Number>().Int32Value());
+    try {
+      Live(env).truncate(info[0].As<Napi::Number>().Int32Value());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
     return env.Undefined();
   }
 
@@ -215,9 +234,14 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
   Napi::Value KvChains(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const auto& kc = Live(env).kv_chains();
-    Napi::Uint8Array arr = Napi::Uint8Array::New(env, size_t(Live(env).position()));
-    std::copy(kc.begin(), kc.begin() + Live(env).position(), arr.Data());
+    std::vector<uint8_t> kc;
+    try {
+      kc = Live(env).kv_chains();
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    Napi::Uint8Array arr = Napi::Uint8Array::New(env, kc.size());
+    std::copy(kc.begin(), kc.end(), arr.Data());
     return arr;
   }
 
@@ -243,7 +267,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
   // Frees the KV cache now; a running evaluation is cancelled and keeps what it needs alive.
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    if (session_) session_->cancel.store(true);
+    if (session_) session_->request_cancel();
     session_.reset();
     return info.Env().Undefined();
   }
@@ -259,8 +283,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   }
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Live(info.Env()).threads()); }
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), *busy_); }
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), Live(info.Env()).device()); }
 
-  std::shared_ptr<colm::Session> session_;
+  std::shared_ptr<colm::InferenceSession> session_;
   std::shared_ptr<bool> busy_ = std::make_shared<bool>(false);
 };
 

@@ -6,7 +6,9 @@ import type { ChatMessage } from '../../checkpoint/chat-template.js';
 import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
+import type { DeviceRequest } from '../../engine/device-choice.js';
 import { cliContextPlan } from '../context.js';
+import { cliDevice } from '../device.js';
 
 export interface ChatRequest {
   modelPath: string;
@@ -14,19 +16,27 @@ export interface ChatRequest {
   threads?: number;
   kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   context?: number; // --context N; absent: the model's default (context-plan.ts)
+  device?: DeviceRequest; // --device; absent: auto
   generate: GenerateOptions;
 }
 
-export async function chatCommand(req: ChatRequest, input: NodeJS.ReadableStream, out: NodeJS.WritableStream): Promise<void> {
+export async function chatCommand(
+  req: ChatRequest,
+  input: NodeJS.ReadableStream,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<void> {
   const model = await loadModel(req.modelPath);
   let contextSize;
+  let device;
   try {
     contextSize = cliContextPlan(model, req.context, req.kvType).context;
+    device = cliDevice(model, req.device, contextSize, err);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize, threads: req.threads, kvType: req.kvType });
+  const session = model.createSession({ contextSize, threads: req.threads, kvType: req.kvType, device });
   const rl = createInterface({ input, output: out, terminal: (input as { isTTY?: boolean }).isTTY === true });
   const messages: ChatMessage[] = [];
   const chains = req.chains ?? model.chainCount;

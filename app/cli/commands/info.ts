@@ -1,15 +1,35 @@
 // colm info: what a checkpoint holds, what each chain count costs, and the context a session gets
 // (the default, or --context N) with the memory of its KV cache.
 import { DEFAULT_KV_TYPE, type KvType } from '../../engine/kv-type.js';
+import { gib, type DeviceRequest } from '../../engine/device-choice.js';
+import { cudaVersionText, listDevices } from '../../engine/devices.js';
 import { loadModel } from '../../engine/model.js';
 import { cliContextPlan } from '../context.js';
+import { cliDeviceChoice } from '../device.js';
 
-export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.WritableStream, context?: number, kvType: KvType = DEFAULT_KV_TYPE): Promise<void> {
+const size = (b: number) => (b >= 2 ** 30 ? gib(b) : `${(b / 2 ** 20).toFixed(1)} MiB`);
+
+export async function infoCommand(
+  modelPath: string,
+  json: boolean,
+  out: NodeJS.WritableStream,
+  context?: number,
+  kvType: KvType = DEFAULT_KV_TYPE,
+  device?: DeviceRequest,
+): Promise<void> {
   const model = await loadModel(modelPath);
   try {
     const plan = cliContextPlan(model, context, kvType);
     const c = model.config;
     const w = model.widths;
+    const devices = listDevices();
+    const vramPlan = model.vramPlan(plan.context);
+    let choice;
+    try {
+      choice = cliDeviceChoice(model, device, plan.context, devices);
+    } catch (error) {
+      choice = { device: 'none', reason: (error as Error).message };
+    }
     const subModels = c.chains.map((_, i) => ({
       chains: i + 1,
       width: w.cumHidden[i + 1],
@@ -38,6 +58,13 @@ export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.
       kernels: model.info().kernels,
       context: { size: plan.context, default: context === undefined, limit: plan.limit, kvCacheBytes: plan.kvBytes, kvType },
       subModels,
+      devices: {
+        cuda: devices.cuda,
+        cudaReason: devices.cudaReason,
+        cudaLibrary: devices.libraryVersion,
+        choice: { device: choice.device, reason: choice.reason },
+        vramPlan,
+      },
     };
     if (json) {
       out.write(JSON.stringify(info, null, 2) + '\n');
@@ -60,6 +87,23 @@ export async function infoCommand(modelPath: string, json: boolean, out: NodeJS.
           `${String(s.chains).padStart(6)} ${String(s.width).padStart(6)} ${String(s.heads).padStart(6)} ${String(s.ffn).padStart(6)} ${String(s.parameters).padStart(12)}`,
       ),
     ];
+    lines.push(
+      '',
+      `cpu         always (kernels ${info.kernels})`,
+      ...(devices.cuda.length === 0
+        ? [`cuda        none: ${devices.cudaReason}`]
+        : devices.cuda.map(
+            (d) =>
+              `cuda:${d.index}      ${d.name}, compute ${d.computeCapability}, ${gib(d.freeBytes)} of ${gib(d.totalBytes)} free, driver CUDA ${cudaVersionText(d.driverVersion)}`,
+          )),
+      `device      ${choice.reason}`,
+      '',
+      `GPU memory plan at ${plan.context} tokens (weights in their stored types, BF16 KV cache, workspace):`,
+      'chains    weights   KV cache  workspace      total',
+      ...vramPlan.map(
+        (p) => `${String(p.chains).padStart(6)} ${size(p.weightBytes).padStart(10)} ${size(p.kvBytes).padStart(10)} ${size(p.workspaceBytes).padStart(10)} ${size(p.totalBytes).padStart(10)}`,
+      ),
+    );
     out.write(lines.join('\n') + '\n');
   } finally {
     model.dispose();

@@ -6,7 +6,9 @@
 // then decoded one at a time. Rows are printed for positions max(P-1, 0)..T-1.
 import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
+import type { DeviceRequest } from '../../engine/device-choice.js';
 import { cliContextPlan } from '../context.js';
+import { cliDevice } from '../device.js';
 import { UsageError } from '../usage.js';
 
 export interface LogitsRequest {
@@ -18,6 +20,7 @@ export interface LogitsRequest {
   threads?: number;
   kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   context?: number; // --context N; absent: exactly the tokens given
+  device?: DeviceRequest; // --device; absent: auto
 }
 
 /** Shortest decimal text that reads back as the same float32 (9 significant digits suffice). */
@@ -26,7 +29,7 @@ function float32Text(x: number): string {
   return String(Number(x.toPrecision(9)));
 }
 
-export async function logitsCommand(req: LogitsRequest, out: NodeJS.WritableStream): Promise<void> {
+export async function logitsCommand(req: LogitsRequest, out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<void> {
   const T = req.tokens.length;
   const P = req.prefill;
   if (T === 0) throw new UsageError('--tokens must list at least one token');
@@ -39,14 +42,16 @@ export async function logitsCommand(req: LogitsRequest, out: NodeJS.WritableStre
   }
   const model = await loadModel(req.modelPath);
   let contextSize = T;
+  let device;
   try {
     if (req.context !== undefined) contextSize = cliContextPlan(model, req.context, req.kvType).context;
     if (contextSize < T) throw new Error(`--context ${contextSize} is shorter than the ${T} tokens given`);
+    device = cliDevice(model, req.device, contextSize, err);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize, threads: req.threads, kvType: req.kvType });
+  const session = model.createSession({ contextSize, threads: req.threads, kvType: req.kvType, device });
   try {
     const n = model.chainCount;
     const bad = schedule.find((k) => k < 1 || k > n);

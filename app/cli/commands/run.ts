@@ -3,7 +3,9 @@
 import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import type { GenerateOptions } from '../../engine/session.js';
+import type { DeviceRequest } from '../../engine/device-choice.js';
 import { checkPromptFits, cliContextPlan } from '../context.js';
+import { cliDevice } from '../device.js';
 
 export interface RunRequest {
   modelPath: string;
@@ -13,19 +15,22 @@ export interface RunRequest {
   threads?: number;
   kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
   context?: number; // --context N; absent: the model's default (context-plan.ts)
+  device?: DeviceRequest; // --device; absent: auto
   generate: GenerateOptions;
 }
 
 export async function runCommand(req: RunRequest, out: NodeJS.WritableStream, err: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
   const model = await loadModel(req.modelPath, { signal });
   let plan;
+  let device;
   try {
     plan = cliContextPlan(model, req.context, req.kvType);
+    device = cliDevice(model, req.device, plan.context, err);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  const session = model.createSession({ contextSize: plan.context, threads: req.threads, kvType: req.kvType });
+  const session = model.createSession({ contextSize: plan.context, threads: req.threads, kvType: req.kvType, device });
   try {
     let tokens: number[];
     let stopStrings = req.generate.stopStrings ?? [];

@@ -25,6 +25,7 @@ export interface ServeRequest {
   simulatePower?: string; // a timeline file replayed instead of this machine's power and GPU
   context?: number; // --context N: the context of every model loaded without one; absent: the model's default
   kvType?: KvType; // --kv-type: the KV cache type of every model loaded without one; absent: bf16
+  device?: string; // --device auto|cpu|cuda[:N] of every load; absent: auto
 }
 
 function untilStopped(signal: AbortSignal): Promise<void> {
@@ -69,7 +70,7 @@ export async function serveCommand(req: ServeRequest, out: NodeJS.WritableStream
   let server;
   try {
     const openAi = { apiKey, maxWaiting: req.maxQueue };
-    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context, kvType: req.kvType });
+    server = await startServer({ host, port, dataDir, rendererDir: rendererDistDir(), hostClient, version: packageVersion(), openAi, policy, contextSize: req.context, kvType: req.kvType, device: req.device });
   } catch (error) {
     policy.stop();
     await hostClient.dispose();
