@@ -13,6 +13,7 @@ import { readCheckpoint, readCheckpointTexts, TensorReader, writeSafetensors, ty
 import { quantizeCommand } from '../../app/cli/commands/quantize.js';
 import { loadModel, type Model } from '../../app/engine/model.js';
 import { dequantizeQ4Rows, quantizeCheckpoint, type QuantizeResult } from '../../app/quantize/index.js';
+import { expectNestedHiddenStates } from '../helpers/nested-hidden.js';
 
 const colm = resolve('bin/colm.js');
 const MODEL = resolve('models/colm-default.safetensors');
@@ -110,25 +111,7 @@ describe('q4_0 on the default model', () => {
   test('sub-model k\'s hidden states are the prefix of the full model\'s, bit for bit', async () => {
     const model: Model = await loadModel(q4Path);
     try {
-      const D = model.config.hiddenSize;
-      const L = model.config.numHiddenLayers;
-      const n = model.widths.cumHidden.length - 1;
-      const full = model.createSession({ contextSize: 64, captureHidden: true });
-      const subs = Array.from({ length: n - 1 }, () => model.createSession({ contextSize: 64, captureHidden: true }));
-      for (const token of TOKENS.slice(0, 5)) {
-        await full.evaluate([token], { chains: n });
-        const reference = full.lastHidden();
-        for (let k = 1; k < n; k++) {
-          await subs[k - 1]!.evaluate([token], { chains: k });
-          const h = subs[k - 1]!.lastHidden();
-          const dk = model.widths.cumHidden[k]!;
-          for (let row = 0; row <= L; row++) {
-            expect(Array.from(h.data.subarray(row * D, row * D + dk)), `k=${k} row ${row}`).toEqual(Array.from(reference.data.subarray(row * D, row * D + dk)));
-          }
-        }
-      }
-      full.dispose();
-      subs.forEach((s) => s.dispose());
+      await expectNestedHiddenStates(model, TOKENS.slice(0, 5));
     } finally {
       model.dispose();
     }

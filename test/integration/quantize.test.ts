@@ -13,6 +13,7 @@ import { loadModel, type Model } from '../../app/engine/model.js';
 import { loadAddon } from '../../app/engine/native.js';
 import { quantizeCheckpoint, type QuantizeResult } from '../../app/quantize/index.js';
 import { loadGoldens, type Golden } from '../helpers/golden.js';
+import { expectNestedHiddenStates } from '../helpers/nested-hidden.js';
 
 const goldens = loadGoldens();
 const dir = mkdtempSync(join(tmpdir(), 'colm-q8-'));
@@ -116,25 +117,7 @@ describe.each(goldens.map((g) => [g.name, g] as [string, Golden]))('%s quantized
   });
 
   if (g.chains > 1) test('every hidden state of sub-model k is the prefix of the full model\'s, bit for bit', async () => {
-    const n = g.chains;
-    const D = model.config.hiddenSize;
-    const L = model.config.numHiddenLayers;
-    const full = model.createSession({ kvType: 'f32', contextSize: 64, captureHidden: true });
-    const subs = Array.from({ length: n - 1 }, () => model.createSession({ kvType: 'f32', contextSize: 64, captureHidden: true }));
-    for (const token of g.tokens) {
-      await full.evaluate([token], { chains: n });
-      const reference = full.lastHidden();
-      for (let k = 1; k < n; k++) {
-        await subs[k - 1]!.evaluate([token], { chains: k });
-        const h = subs[k - 1]!.lastHidden();
-        const dk = model.widths.cumHidden[k]!;
-        for (let row = 0; row <= L; row++) {
-          expect(Array.from(h.data.subarray(row * D, row * D + dk)), `k=${k} row ${row}`).toEqual(Array.from(reference.data.subarray(row * D, row * D + dk)));
-        }
-      }
-    }
-    full.dispose();
-    subs.forEach((s) => s.dispose());
+    await expectNestedHiddenStates(model, g.tokens, { kvType: 'f32' });
   });
 
   if (g.kvSharing) test('CoLM-Air: the KV cache is identical for every chain count', async () => {

@@ -69,7 +69,8 @@ export async function trainCommand(a: TrainArgs, out: NodeJS.WriteStream | NodeJ
   set('loss', a.loss as 'multi' | 'full' | undefined);
   set('freezeChains', intOption(a.freezeChains, 'freeze-chains', 0, 1024));
   set('seed', intOption(a.seed, 'seed', 0, 2 ** 31 - 1));
-  if (a.earlyStop !== undefined && a.resume === undefined && (intOption(a.evalEvery, 'eval-every', 0, 1e9) ?? 0) === 0)
+  const evalEvery = intOption(a.evalEvery, 'eval-every', 0, 1e9);
+  if (a.earlyStop !== undefined && a.resume === undefined && (evalEvery ?? 0) === 0)
     throw new UsageError('--early-stop needs --eval-every N: it counts evaluations');
   if (hyper.lr !== undefined && hyper.minLr !== undefined && hyper.minLr > hyper.lr) throw new UsageError('--min-lr must not exceed --lr');
   const summary = await trainRun(
@@ -85,7 +86,7 @@ export async function trainCommand(a: TrainArgs, out: NodeJS.WriteStream | NodeJ
       hyper,
       ...(a.threads !== undefined ? { threads: a.threads } : {}),
       // Left out: a fresh run's defaults, or what a resumed run recorded.
-      evalEvery: intOption(a.evalEvery, 'eval-every', 0, 1e9),
+      evalEvery,
       evalWindows: intOption(a.evalWindows, 'eval-windows', 1, 1e7),
       saveEvery: intOption(a.saveEvery, 'save-every', 0, 1e9) ?? 0,
       earlyStop: intOption(a.earlyStop, 'early-stop', 0, 1e6),
