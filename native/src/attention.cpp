@@ -11,111 +11,221 @@ namespace colm {
 
 namespace {
 
-// Queries per block on the prefill path: enough rows for the GEMM micro-kernels to pay off,
-// few enough that the score block stays in cache.
+// Keys per tile: a decode query's keys are split into chunks of this many (tasks for the pool,
+// merged afterwards), and prefill walks its keys in tiles of this many. The split depends on the
+// number of keys only, never on the thread count, so the bits do not either.
+constexpr int32_t kKeyTile = 256;
+// Queries per prefill block: enough rows for the GEMM micro-kernels to pay off; the score tile
+// (kQueryBlock x kKeyTile floats) stays in L2.
 constexpr int32_t kQueryBlock = 64;
+// Query blocks per prefill task: they share each widened, transposed V tile.
+constexpr int32_t kBlocksPerTask = 4;
 
-// Softmax of scores[0..n) in place (float32, max subtracted), scaled already.
-void softmax(float* scores, int32_t n) {
-  float max_score = -std::numeric_limits<float>::infinity();
-  for (int32_t p = 0; p < n; ++p) max_score = std::max(max_score, scores[p]);
-  float sum = 0.0f;
-  for (int32_t p = 0; p < n; ++p) {
-    scores[p] = std::exp(scores[p] - max_score);
-    sum += scores[p];
+float attention_scale(const AttentionArgs& a) { return 1.0f / std::sqrt(float(a.head_dim)); }
+
+// Scores of query row q against keys [first, first + n) into scores[0..n) (raw dot products): the
+// keys as one or (a ring that wraps) two runs of cache rows; a row's score does not depend on
+// the rows beside it.
+void key_scores(const AttentionArgs& a, int32_t kv_head, const float* q, int64_t ldq, int32_t nq, int32_t first,
+                int32_t n, float* scores, int64_t ld_scores, float* scratch) {
+  const CpuKernels& kern = cpu_kernels();
+  const KeyRuns runs = key_runs(a, first, n);
+  kern.matmul_rows(a.k_cache->view(a.row0 + runs.r1, runs.n1, kv_head), 0, runs.n1, q, ldq, scores, ld_scores, nq,
+                   scratch);
+  if (runs.n1 < n) {
+    const int32_t n2 = n - runs.n1;
+    kern.matmul_rows(a.k_cache->view(a.row0, n2, kv_head), 0, n2, q, ldq, scores + runs.n1, ld_scores, nq, scratch);
   }
-  const float inv = 1.0f / sum;
-  for (int32_t p = 0; p < n; ++p) scores[p] *= inv;
+}
+
+// ---- decode: one query row at a time, its keys split into chunks ----
+
+// A chunk's share of one query's attention: max raw score, sum of exp, and the unnormalised sum
+// of value rows weighted by exp (a flash-decoding partial; merge_partials combines them).
+struct Partial {
+  float max_score;
+  float sum;
+  float* out;  // head_dim values
+};
+
+void decode_chunk(const AttentionArgs& a, int32_t t, int32_t j, int32_t first, int32_t n, Partial& p) {
+  const CpuKernels& kern = cpu_kernels();
+  const int32_t hd = a.head_dim;
+  const int32_t kv_head = kv_head_of(a, j);
+  thread_local std::vector<float> scores, scratch;
+  if (scores.size() < size_t(n)) scores.resize(size_t(n));
+  if (scratch.size() < matmul_scratch_floats(hd, 1)) scratch.resize(matmul_scratch_floats(hd, 1));
+  // Scores: a GEMV of the key rows against q (the decode kernel; a narrow cache's key rows are
+  // widened inside matmul_rows); then P V with the output held in registers.
+  key_scores(a, kv_head, a.q + t * a.q_stride + int64_t(j) * hd, hd, 1, first, n, scores.data(), n, scratch.data());
+  const float scale = attention_scale(a);
+  p.max_score = kern.row_max(scores.data(), n);
+  p.sum = kern.exp_scaled_sum(scores.data(), n, scale, scale * p.max_score);
+  const KeyRuns runs = key_runs(a, first, n);
+  kern.weighted_row_sum_view(scores.data(), runs.n1, a.v_cache->view(a.row0 + runs.r1, runs.n1, kv_head), p.out, false);
+  if (runs.n1 < n)
+    kern.weighted_row_sum_view(scores.data() + runs.n1, n - runs.n1, a.v_cache->view(a.row0, n - runs.n1, kv_head),
+                               p.out, true);
+}
+
+// out = (sum_c w_c out_c) / (sum_c w_c sum_c), w_c = exp(scale (max_c - max)): the chunks in order.
+void merge_partials(const Partial* parts, int32_t n, float scale, int32_t hd, float* out) {
+  float max_score = parts[0].max_score;
+  for (int32_t c = 1; c < n; ++c) max_score = std::max(max_score, parts[c].max_score);
+  float total = 0.0f;
+  std::fill(out, out + hd, 0.0f);
+  for (int32_t c = 0; c < n; ++c) {
+    const float w = std::exp(scale * parts[c].max_score - scale * max_score);
+    total += w * parts[c].sum;
+    for (int32_t d = 0; d < hd; ++d) out[d] += w * parts[c].out[d];
+  }
+  const float inv = 1.0f / total;
+  for (int32_t d = 0; d < hd; ++d) out[d] *= inv;
 }
 
 void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
-  const CpuKernels& kern = cpu_kernels();
-  const float scale = 1.0f / std::sqrt(float(a.head_dim));
-  const int32_t hd = a.head_dim;
-  pool.run(a.T * a.n_query_heads, [&](int task) {
-    const int32_t t = task / a.n_query_heads, j = task % a.n_query_heads;
-    const int32_t kv_head = kv_head_of(a, j);
-    // Keys first..pos of this query: all earlier positions, or the last `window` of them.
-    const int32_t first = first_visible_key(a, a.pos0 + t);
-    const int32_t n_pos = a.pos0 + t + 1 - first;
-    thread_local std::vector<float> scores;
-    if (scores.size() < size_t(n_pos)) scores.resize(size_t(n_pos));
-    // Scores: a GEMV of the key rows against q (the decode kernel); then P V with the output
-    // held in registers.
-    // A ring's window that wraps is two runs of rows (n1 from row r1, the rest from row 0): a
-    // row's score does not depend on the rows beside it, and the P V sum carries on across runs.
-    const KeyRuns runs = key_runs(a, first, n_pos);
-    const int32_t n2 = n_pos - runs.n1;
-    const float* q = a.q + t * a.q_stride + int64_t(j) * hd;
-    float* out = a.out + t * a.q_stride + int64_t(j) * hd;
-    // A narrow cache's key rows are widened inside matmul_rows (the scalar reference widens a
-    // row into scratch; the vector variants in registers).
-    thread_local std::vector<float> scratch;
-    if (scratch.size() < matmul_scratch_floats(hd, 1)) scratch.resize(matmul_scratch_floats(hd, 1));
-    const WeightView keys = a.k_cache->view(a.row0 + runs.r1, runs.n1, kv_head);
-    kern.matmul_rows(keys, 0, runs.n1, q, hd, scores.data(), n_pos, 1, scratch.data());
-    if (n2 > 0) {
-      const WeightView wrapped = a.k_cache->view(a.row0, n2, kv_head);
-      kern.matmul_rows(wrapped, 0, n2, q, hd, scores.data() + runs.n1, n_pos, 1, scratch.data());
-    }
-    for (int32_t p = 0; p < n_pos; ++p) scores[size_t(p)] *= scale;
-    softmax(scores.data(), n_pos);
-    kern.weighted_row_sum_view(scores.data(), runs.n1, a.v_cache->view(a.row0 + runs.r1, runs.n1, kv_head), out, false);
-    if (n2 > 0) kern.weighted_row_sum_view(scores.data() + runs.n1, n2, a.v_cache->view(a.row0, n2, kv_head), out, true);
+  const int32_t H = a.n_query_heads, hd = a.head_dim;
+  const float scale = attention_scale(a);
+  // Keys of query t: first_visible_key(pos0 + t) .. pos0 + t, in chunks of kKeyTile.
+  auto keys_of = [&](int32_t t, int32_t& first, int32_t& n) {
+    first = first_visible_key(a, a.pos0 + t);
+    n = a.pos0 + t + 1 - first;
+  };
+  int32_t max_chunks = 1;
+  for (int32_t t = 0; t < a.T; ++t) {
+    int32_t first, n;
+    keys_of(t, first, n);
+    max_chunks = std::max(max_chunks, (n + kKeyTile - 1) / kKeyTile);
+  }
+  if (max_chunks == 1) {
+    // Short context: one task per (query, head), normalised in place.
+    pool.run(a.T * H, [&](int task) {
+      const int32_t t = task / H, j = task % H;
+      int32_t first, n;
+      keys_of(t, first, n);
+      Partial p{0.0f, 0.0f, a.out + t * a.q_stride + int64_t(j) * hd};
+      decode_chunk(a, t, j, first, n, p);
+      const float inv = 1.0f / p.sum;
+      for (int32_t d = 0; d < hd; ++d) p.out[d] *= inv;
+    });
+    return;
+  }
+  // Long context: every chunk of every (query, head) is a task, so a few heads still keep every
+  // thread busy; the partials are merged in chunk order on this thread (a few hundred floats).
+  // (The buffers are this thread's; the tasks reach them through the pointers: a thread_local
+  // named inside the lambda would be each worker's own.)
+  thread_local std::vector<float> outs_buffer;
+  thread_local std::vector<Partial> parts_buffer;
+  const size_t n_parts = size_t(a.T) * H * max_chunks;
+  outs_buffer.resize(n_parts * hd);
+  parts_buffer.resize(n_parts);
+  float* const outs = outs_buffer.data();
+  Partial* const parts = parts_buffer.data();
+  pool.run(int(n_parts), [&](int task) {
+    const int32_t c = task % max_chunks, row = task / max_chunks;
+    const int32_t t = row / H, j = row % H;
+    int32_t first, n;
+    keys_of(t, first, n);
+    const int32_t c_first = c * kKeyTile;
+    if (c_first >= n) return;
+    Partial& p = parts[task];
+    p.out = outs + size_t(task) * hd;
+    decode_chunk(a, t, j, first + c_first, std::min(kKeyTile, n - c_first), p);
   });
+  for (int32_t row = 0; row < a.T * H; ++row) {
+    const int32_t t = row / H, j = row % H;
+    int32_t first, n;
+    keys_of(t, first, n);
+    merge_partials(parts + size_t(row) * max_chunks, (n + kKeyTile - 1) / kKeyTile, scale, hd,
+                   a.out + t * a.q_stride + int64_t(j) * hd);
+  }
 }
 
-// One task: query head j over queries [t0, t1). S = Q K^T for every key the block may see,
-// masked causally and normalised, then O = P V with V transposed into scratch so both are
-// matmul_rows products.
-void attention_block(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) {
+// ---- prefill: blocks of queries against tiles of keys, online softmax ----
+
+// One task: query head j over queries [t0, t1) (kBlocksPerTask blocks of kQueryBlock). The keys
+// they see are walked in tiles; per tile, each block takes S = Q K^T (matmul_rows on the cache
+// rows), updates its running max and sum (online softmax: earlier output rescaled by
+// exp(old max - new max)), and adds P V, with V's tile widened and transposed once for the task's
+// blocks so P V is a matmul_rows product too. Tiles wholly outside a block's causal (and window)
+// range are never computed.
+void attention_blocks(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1) {
   const CpuKernels& kern = cpu_kernels();
   const int32_t hd = a.head_dim;
-  const int32_t nq = t1 - t0;
-  // Keys [k0, pos0 + t1): from the first key the block's first query sees (sliding window).
-  const int32_t k0 = first_visible_key(a, a.pos0 + t0);
-  const int32_t n_keys = a.pos0 + t1 - k0;
   const int32_t kv_head = kv_head_of(a, j);
-  const float scale = 1.0f / std::sqrt(float(hd));
-  thread_local std::vector<float> scores, v_t, scratch;
-  scores.resize(size_t(nq) * size_t(n_keys));
-  v_t.resize(size_t(hd) * size_t(n_keys));
-  scratch.resize(matmul_scratch_floats(std::max(hd, n_keys), nq));
+  const float scale = attention_scale(a);
+  const int32_t nq_all = t1 - t0;
+  // Keys [k_lo, k_hi): from the first key the first query sees (sliding window) to the last query.
+  const int32_t k_lo = first_visible_key(a, a.pos0 + t0);
+  const int32_t k_hi = a.pos0 + t1;
 
-  // Keys as one or (a ring that wraps) two runs of cache rows; scores land in their columns.
-  const KeyRuns runs = key_runs(a, k0, n_keys);
-  const float* q = a.q + t0 * a.q_stride + int64_t(j) * hd;
-  const WeightView keys = a.k_cache->view(a.row0 + runs.r1, runs.n1, kv_head);
-  kern.matmul_rows(keys, 0, runs.n1, q, a.q_stride, scores.data(), n_keys, nq, scratch.data());
-  if (runs.n1 < n_keys) {
-    const WeightView wrapped = a.k_cache->view(a.row0, n_keys - runs.n1, kv_head);
-    kern.matmul_rows(wrapped, 0, n_keys - runs.n1, q, a.q_stride, scores.data() + runs.n1, n_keys, nq, scratch.data());
-  }
-  for (int32_t i = 0; i < nq; ++i) {
-    float* row = scores.data() + size_t(i) * n_keys;
-    // Visible keys of query pos0+t0+i, relative to k0: [lo, hi). Causal: up to its own position;
-    // with a window, from its first visible key. Everything else gets probability 0.
-    const int32_t lo = first_visible_key(a, a.pos0 + t0 + i) - k0;
-    const int32_t hi = a.pos0 + t0 + i + 1 - k0;
-    for (int32_t p = lo; p < hi; ++p) row[p] *= scale;
-    softmax(row + lo, hi - lo);
-    std::fill(row, row + lo, 0.0f);
-    std::fill(row + hi, row + n_keys, 0.0f);
-  }
-  // V transposed into scratch, widened from the cache type on the way (exact: widen_row).
-  thread_local std::vector<float> v_row;
+  thread_local std::vector<float> s_tile, v_t, v_row, acc, pv, row_max, row_sum, scratch;
+  s_tile.resize(size_t(kQueryBlock) * kKeyTile);
+  v_t.resize(size_t(hd) * kKeyTile);
   v_row.resize(size_t(hd));
-  for (int32_t p = 0; p < n_keys; ++p) {
-    const int64_t row = p < runs.n1 ? runs.r1 + p : int64_t(p - runs.n1);
-    const WeightView v = a.v_cache->view(a.row0 + row, 1, kv_head);
-    const float* vals = v_row.data();
-    if (v.dtype == DType::F32) vals = static_cast<const float*>(v.data);
-    else widen_row(v, 0, v_row.data());
-    for (int32_t d = 0; d < hd; ++d) v_t[size_t(d) * n_keys + p] = vals[d];
+  acc.assign(size_t(nq_all) * hd, 0.0f);
+  pv.resize(size_t(kQueryBlock) * hd);
+  row_max.assign(size_t(nq_all), -std::numeric_limits<float>::infinity());
+  row_sum.assign(size_t(nq_all), 0.0f);
+  scratch.resize(matmul_scratch_floats(std::max(hd, kKeyTile), kQueryBlock));
+  float alpha[kQueryBlock];
+
+  for (int32_t k_a = k_lo; k_a < k_hi; k_a += kKeyTile) {
+    const int32_t nk = std::min(kKeyTile, k_hi - k_a);
+    // V rows of the tile, widened from the cache type (exact: widen_row) and transposed.
+    const KeyRuns runs = key_runs(a, k_a, nk);
+    for (int32_t p = 0; p < nk; ++p) {
+      const int64_t row = p < runs.n1 ? runs.r1 + p : int64_t(p - runs.n1);
+      const WeightView v = a.v_cache->view(a.row0 + row, 1, kv_head);
+      const float* vals = v_row.data();
+      if (v.dtype == DType::F32) vals = static_cast<const float*>(v.data);
+      else widen_row(v, 0, v_row.data());
+      for (int32_t d = 0; d < hd; ++d) v_t[size_t(d) * nk + p] = vals[d];
+    }
+    const WeightView values{v_t.data(), DType::F32, hd, nk, nk};
+
+    for (int32_t b0 = t0; b0 < t1; b0 += kQueryBlock) {
+      const int32_t nq = std::min(kQueryBlock, t1 - b0);
+      // The block sees keys [first_visible_key(pos0 + b0), pos0 + b0 + nq): skip a tile outside.
+      if (k_a >= a.pos0 + b0 + nq || k_a + nk <= first_visible_key(a, a.pos0 + b0)) continue;
+      const int32_t i0 = b0 - t0;  // the block's first row in acc, row_max, row_sum
+      key_scores(a, kv_head, a.q + b0 * a.q_stride + int64_t(j) * hd, a.q_stride, nq, k_a, nk, s_tile.data(), nk,
+                 scratch.data());
+      for (int32_t i = 0; i < nq; ++i) {
+        float* s = s_tile.data() + size_t(i) * nk;
+        // Visible keys of query pos0 + b0 + i within the tile: [lo, hi). Everything else gets 0.
+        const int32_t q_pos = a.pos0 + b0 + i;
+        const int32_t lo = std::max(first_visible_key(a, q_pos), k_a) - k_a;
+        const int32_t hi = std::min(q_pos + 1, k_a + nk) - k_a;
+        if (hi <= lo) {
+          std::fill(s, s + nk, 0.0f);
+          alpha[i] = 1.0f;
+          continue;
+        }
+        float& m = row_max[size_t(i0 + i)];
+        const float m_new = std::max(m, kern.row_max(s + lo, hi - lo));
+        alpha[i] = m == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(scale * m - scale * m_new);
+        m = m_new;
+        const float sum = kern.exp_scaled_sum(s + lo, hi - lo, scale, scale * m_new);
+        row_sum[size_t(i0 + i)] = row_sum[size_t(i0 + i)] * alpha[i] + sum;
+        std::fill(s, s + lo, 0.0f);
+        std::fill(s + hi, s + nk, 0.0f);
+      }
+      kern.matmul_rows(values, 0, hd, s_tile.data(), nk, pv.data(), hd, nq, scratch.data());
+      for (int32_t i = 0; i < nq; ++i) {
+        float* o = acc.data() + size_t(i0 + i) * hd;
+        const float* add = pv.data() + size_t(i) * hd;
+        const float al = alpha[i];
+        for (int32_t d = 0; d < hd; ++d) o[d] = o[d] * al + add[d];
+      }
+    }
   }
-  const WeightView values{v_t.data(), DType::F32, hd, n_keys, n_keys};
-  kern.matmul_rows(values, 0, hd, scores.data(), n_keys, a.out + t0 * a.q_stride + int64_t(j) * hd, a.q_stride, nq,
-                   scratch.data());
+  for (int32_t i = 0; i < nq_all; ++i) {
+    const float inv = 1.0f / row_sum[size_t(i)];
+    const float* o = acc.data() + size_t(i) * hd;
+    float* out = a.out + (t0 + i) * a.q_stride + int64_t(j) * hd;
+    for (int32_t d = 0; d < hd; ++d) out[d] = o[d] * inv;
+  }
 }
 
 }  // namespace
@@ -125,11 +235,12 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
     attention_rows(a, pool);
     return;
   }
-  const int32_t blocks = (a.T + kQueryBlock - 1) / kQueryBlock;
-  // Later blocks see more keys: hand them out first so the threads finish together.
-  pool.run(blocks * a.n_query_heads, [&](int task) {
-    const int32_t b = blocks - 1 - task / a.n_query_heads, j = task % a.n_query_heads;
-    attention_block(a, j, b * kQueryBlock, std::min(a.T, (b + 1) * kQueryBlock));
+  constexpr int32_t kTaskQueries = kQueryBlock * kBlocksPerTask;
+  const int32_t groups = (a.T + kTaskQueries - 1) / kTaskQueries;
+  // Later groups see more keys: hand them out first so the threads finish together.
+  pool.run(groups * a.n_query_heads, [&](int task) {
+    const int32_t g = groups - 1 - task / a.n_query_heads, j = task % a.n_query_heads;
+    attention_blocks(a, j, g * kTaskQueries, std::min(a.T, (g + 1) * kTaskQueries));
   });
 }
 

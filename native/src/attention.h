@@ -1,6 +1,8 @@
 // Causal attention (optionally within a sliding window) of T new positions (pos0 .. pos0+T-1) over the KV cache, for the query
-// heads of sub-model k. Two paths: one query row at a time for decode, and blocks of queries
-// through the matmul kernels for prefill (scores Q K^T and output P V as small GEMMs).
+// heads of sub-model k. Two paths: one query row at a time for decode, its keys split into
+// chunks that threads take apart and that are merged after (flash-decoding); and, for prefill,
+// blocks of queries against tiles of keys with an online softmax (flash attention), scores
+// Q K^T and output P V as small GEMMs of the matmul kernels, exp vectorized (kernels.h).
 #pragma once
 #include <algorithm>
 #include <cstdint>

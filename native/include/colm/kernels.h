@@ -61,6 +61,14 @@ struct CpuKernels {
   // Rounds n float32 values to F16 or BF16 bits, to nearest even (F16: as F16C's VCVTPS2PH with
   // round-to-nearest; NaN stays NaN). Every variant gives the scalar reference's bits exactly.
   void (*narrow_row)(const float* src, int32_t n, DType t, uint16_t* dst);
+
+  // ---- attention's softmax (one source for every set: kernels/cpu/softmax_body.h) ----
+  // The largest of x[0..n), n >= 1.
+  float (*row_max)(const float* x, int32_t n);
+  // x[i] = exp(x[i] * scale - shift) for i < n, within 2 ulp of the exact exp for arguments in
+  // [-87, 88] (clamped there); returns their sum. Scores are scaled here, so the caller passes
+  // shift = scale * max and never writes the scaled scores.
+  float (*exp_scaled_sum)(float* x, int32_t n, float scale, float shift);
 };
 
 // The scalar rounding every narrow_row variant reproduces, one value at a time.

@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "train_kernels.h"
-#include "train_vectors.h"
+#include "../simd/vec16.h"
 
 #define COLM_TRAIN_STR2(x) #x
 #define COLM_TRAIN_STR(x) COLM_TRAIN_STR2(x)
@@ -24,6 +24,8 @@ namespace colm {
 namespace train {
 namespace COLM_TRAIN_ISA {
 namespace {
+
+using namespace colm::simd;  // v16 and its helpers (vexp, hsum, ...)
 
 COLM_INLINE int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -192,66 +194,6 @@ void gemm_block(const KSegment* segs, int32_t n_segs, float* c, int64_t ldc, boo
 #endif
 
 // ======== elementwise and per-row kernels (train_ops.h) ========
-
-
-// 16 floats: the compiler maps it to one AVX-512 register, two AVX2 ones, or four SSE ones.
-constexpr int kLanes = 16;
-
-COLM_INLINE v16 vsplat(float a) { return v16{} + a; }
-
-// Lanes summed in lane order: a fixed order whatever the instruction set.
-COLM_INLINE float hsum(v16 v) {
-  float t = 0.0f;
-  for (int l = 0; l < kLanes; ++l) t += v[l];
-  return t;
-}
-COLM_INLINE float hmax(v16 v) {
-  float m = v[0];
-  for (int l = 1; l < kLanes; ++l) m = v[l] > m ? v[l] : m;
-  return m;
-}
-
-// exp(x) within 2 ulp for x in float range (Cephes' polynomial on x - n ln 2, times 2^n).
-COLM_INLINE v16 vexp(v16 x) {
-  x = vmax(x, vsplat(-87.0f));
-  x = vmin(x, vsplat(88.0f));
-  const v16 y = x * 1.44269504088896341f + 0.5f;
-  vi16 n = __builtin_convertvector(y, vi16);  // toward zero, then down by one where that rounded up
-  n += vgt(__builtin_convertvector(n, v16), y);  // (a true comparison is -1 in every bit)
-  const v16 fx = __builtin_convertvector(n, v16);
-  const v16 r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
-  const v16 z = r * r;
-  v16 p = vsplat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * z + r + 1.0f;
-  const vi16 bits = (n + 127) << 23;
-  v16 scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
-// The same function one value at a time (tails).
-COLM_INLINE float fast_exp(float x) {
-  x = x > 88.0f ? 88.0f : x < -87.0f ? -87.0f : x;
-  const float fx = std::floor(x * 1.44269504088896341f + 0.5f);
-  const float r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
-  const float z = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * z + r + 1.0f;
-  const int32_t bits = (int32_t(fx) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, 4);
-  return p * scale;
-}
 
 COLM_INLINE float isum(const float* x, int64_t n) {
   v16 acc{};
