@@ -2,7 +2,7 @@
 // session whose KV cache is reused across turns, at most one generation at a time. The transport
 // (engine-host.ts) turns requests into calls here and the callbacks into events.
 import type { KvType } from '../engine/kv-type.js';
-import { parseDevice } from '../engine/device-choice.js';
+import { deviceRequestText, parseDevice } from '../engine/device-choice.js';
 import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
 import { followAutoChains } from './auto-chains-follower.js';
@@ -75,12 +75,14 @@ export class EngineService {
       // A chosen context above max_position_embeddings is refused, as colm --context N is.
       let contextSize;
       let choice;
+      let request;
       try {
         contextSize = model.contextPlan(options.contextSize, options.kvType).context;
         // auto (the default) keeps the CPU unless a verified CUDA backend has a GPU that fits and
         // the KV cache type is one CUDA keeps; an explicit CUDA device that cannot run the model
         // (or keep that cache type) fails the load, naming why.
-        choice = model.chooseDevice(parseDevice(options.device ?? 'auto'), { contextSize, kvType: options.kvType });
+        request = parseDevice(options.device ?? 'auto');
+        choice = model.chooseDevice(request, { contextSize, kvType: options.kvType });
       } catch (error) {
         model.dispose();
         throw error;
@@ -92,6 +94,7 @@ export class EngineService {
         weightType: await weightTypeOfFile(model.plan),
         device: session.device,
         deviceReason: choice.warning ? `${choice.reason}; ${choice.warning}` : choice.reason,
+        deviceRequest: deviceRequestText(request),
       };
       this.disposeLoaded();
       this.loaded = { model, session, info };

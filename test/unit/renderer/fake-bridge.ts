@@ -95,7 +95,7 @@ export interface PendingChat {
 }
 
 export class FakeBridge implements Bridge {
-  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test', policy: null };
+  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test', policy: null, devices: null };
   /** Every command sent to the chain policy, in order. */
   policyCalls: (['auto', boolean] | ['manual', number] | ['rules', unknown] | ['battery', unknown])[] = [];
   /** What the next setPolicyRules answers; default: accepted as given, over the defaults. */
