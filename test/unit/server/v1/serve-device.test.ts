@@ -67,3 +67,23 @@ test('a bad device in a load request is a 400 naming the field', async () => {
   expect(r.status).toBe(400);
   expect(JSON.stringify(r.json)).toContain('options.device must be \\"auto\\", \\"cpu\\" or \\"cuda:N\\", got \\"gpu\\"');
 });
+
+test('an upload takes the device in its query, as the browser UI sends it', async () => {
+  api = await startApiTestServer();
+  await api.host.start();
+  const { readFile } = await import('node:fs/promises');
+  const body = await readFile(FIXTURE_MODEL);
+  const upload = (id: string, device: string) =>
+    fetch(`${api!.server.url}/api/models/upload?upload=${id}&path=air4_f32.safetensors&last=1&kvType=bf16&device=${device}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
+  const bad = await upload('u1', 'gpu');
+  expect(bad.status).toBe(400);
+  expect(await bad.text()).toContain('options.device must be');
+  const good = await upload('u2', 'cpu');
+  expect(good.status).toBe(200);
+  expect(await good.text()).toContain('"type":"loaded"');
+  expect(api.host.currentModel).toMatchObject({ device: 'cpu', deviceRequest: 'cpu' });
+});
