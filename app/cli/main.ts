@@ -178,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
             chains,
             threads,
             kvType,
+            device,
             json: v.json ?? false,
           },
           process.stdout,
@@ -195,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--context N] [--kv-type T] [--simulate-power FILE.json]');
+        if (rest.length > 1) throw new UsageError('usage: colm serve [MODEL] [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY] [--max-queue N] [--context N] [--kv-type T] [--device auto|cpu|cuda[:N]] [--simulate-power FILE.json]');
         const port = intOption(v.port, 'port', 0, 65535);
         const maxQueue = intOption(v['max-queue'], 'max-queue', 0, 10_000);
         const serve = { modelPath: rest[0], port, host: v.host, dataDir: v['data-dir'], apiKey: v['api-key'], maxQueue, context, kvType, simulatePower: v['simulate-power'], device: device && deviceRequestText(device) };

@@ -15,8 +15,9 @@ Usage:
            devices (CUDA: VRAM free) and the GPU memory plan per chain count
   colm run [MODEL] "prompt" [--chains K] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--chat]
-           [--context N] [--kv-type T]
+           [--context N] [--kv-type T] [--device auto|cpu|cuda[:N]]
   colm chat [MODEL] [--chains K] [--threads N] [--temperature T] [--seed S] [--context N] [--kv-type T]
+           [--device auto|cpu|cuda[:N]]
            sampling options left out take the model's generation_config.json values (then the engine's)
   colm serve [MODEL] [--port N] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--max-queue N]
            [--context N] [--kv-type T] [--device auto|cpu|cuda[:N]] [--simulate-power FILE.json]
@@ -26,9 +27,9 @@ Usage:
            --simulate-power replays a battery/GPU timeline for the chain policy
            (app/policy/README.md) instead of reading this machine
   colm logits MODEL --tokens t0,t1,... [--prefill P] (--chains K | --schedule k,k,...) [--threads N]
-           [--context N] (default: the tokens given) [--kv-type T]
+           [--context N] (default: the tokens given) [--kv-type T] [--device auto|cpu|cuda[:N]]
   colm perplexity MODEL --corpus FILE... [--corpus-format text|brown] [--window 256] [--max-windows N]
-           [--chains K] [--threads N] [--kv-type T] [--json]
+           [--chains K] [--threads N] [--kv-type T] [--device auto|cpu|cuda[:N]] [--json]
            perplexity at every chain count (or K) on the same windows of the files' text: each file
            one document ended by EOS, windows of --window tokens that do not overlap
   colm tokenizer train --corpus FILE... --vocab N --out tokenizer.json [--config-out FILE]
@@ -54,11 +55,13 @@ the weights holds, at least 256. Above max_position_embeddings it is refused (ex
 memory; q8_0: int8 with an F16 scale per 32 values, 0.27 of f32; f32: the exact reference). The
 error each adds is in docs/BENCHMARKS.md; --context's default grows as the cache shrinks.
 
-Every command that runs a model (info, run, chat, logits, serve) takes --device auto|cpu|cuda[:N]:
+Every command that runs a model (info, run, chat, logits, perplexity, serve) takes --device auto|cpu|cuda[:N]:
 auto (the default) uses a CUDA GPU when the CUDA backend is built, a driver and a GPU are
 present and the model fits its free memory (colm info shows the plan per chain count), else the
 CPU; --device cuda[:N] insists (exit 1 with the reason when it cannot), --device cpu never asks.
 Until the CUDA backend has passed its GPU check, auto keeps the CPU and --device cuda says so.
+A CUDA session keeps a bf16 KV cache only: --kv-type f32|f16|q8_0 with --device cuda is an error
+naming both ways out, and auto with one of them keeps the CPU, saying why.
 
 Every command that runs a model takes --kernels NAME (e.g. avx2, scalar, or the opt-in BF16
 precision mode avx512-bf16: decode activations rounded to BF16 for the AVX512-BF16 dot product).

@@ -17,6 +17,7 @@ export interface SessionOptions {
   contextSize?: number;
   threads?: number;
   kvType?: KvType;
+  device?: string; // 'auto' | 'cpu' | 'cuda:N'
 }
 
 /** A file the user dropped or picked in the renderer, with its path inside a dropped folder. */

@@ -6,6 +6,7 @@
 // Pure functions of a DeviceList (devices.ts) and a LoadPlan: the tests mock both.
 import type { ChainWidths, ColmConfig, TensorEntry } from '../checkpoint/types.js';
 import type { DeviceList } from './devices.js';
+import { DEFAULT_KV_TYPE, type KvType } from './kv-type.js';
 
 export type DeviceRequest = { kind: 'auto' } | { kind: 'cpu' } | { kind: 'cuda'; index: number };
 
@@ -150,13 +151,27 @@ export class DeviceUnavailableError extends Error {
 
 export const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
+/**
+ * The KV cache types a CUDA session keeps: BF16 only (its attention kernels read BF16). A CPU
+ * session takes every type in kv-type.ts. The one place this rule lives: chooseDevice() refuses
+ * or avoids CUDA with another type, and Model.createSession() checks it again.
+ */
+export const CUDA_KV_TYPES: readonly KvType[] = ['bf16'];
+
+/** Why `device` cannot keep a `kvType` KV cache, or null when it can. */
+export function kvTypeProblem(device: DeviceName | string, kvType: KvType = DEFAULT_KV_TYPE): string | null {
+  if (!device.startsWith('cuda') || CUDA_KV_TYPES.includes(kvType)) return null;
+  return `the CUDA session keeps a ${CUDA_KV_TYPES.join('/')} KV cache only, not ${kvType}: use --kv-type bf16 with ${device}, or --device cpu for a ${kvType} cache`;
+}
+
 export function chooseDevice(
   request: DeviceRequest,
   devices: DeviceList,
   plans: readonly VramPlan[],
-  options: { cudaVerified?: boolean } = {},
+  options: { cudaVerified?: boolean; kvType?: KvType } = {},
 ): DeviceChoice {
   const verified = options.cudaVerified ?? CUDA_BACKEND_VERIFIED;
+  const kvType = options.kvType ?? DEFAULT_KV_TYPE;
   // The backend uploads every chain today: the full model's plan is what must fit.
   const need = plans[plans.length - 1] ?? null;
   if (request.kind === 'cpu') return { device: 'cpu', reason: 'cpu: chosen with --device cpu', plan: null, warning: null };
@@ -168,6 +183,8 @@ export function chooseDevice(
     if (devices.cuda.length === 0) throw new DeviceUnavailableError(`--device ${name}: ${devices.cudaReason ?? 'no CUDA device'}`);
     const d = devices.cuda.find((x) => x.index === request.index);
     if (!d) throw new DeviceUnavailableError(`--device ${name}: there is no CUDA device ${request.index} (this machine has ${devices.cuda.length})`);
+    const kvProblem = kvTypeProblem(name, kvType);
+    if (kvProblem) throw new DeviceUnavailableError(`--device ${name}: ${kvProblem}`);
     if (!fits(d)) throw new DeviceUnavailableError(`--device ${name}: ${short(d)} (try --context N with a smaller N, or --device cpu)`);
     return { device: `cuda:${d.index}`, reason: describe(d), plan: need, warning: verified ? null : CUDA_UNVERIFIED_WARNING };
   }
@@ -175,6 +192,8 @@ export function chooseDevice(
   if (devices.cuda.length === 0) return { device: 'cpu', reason: `cpu: ${devices.cudaReason ?? 'no CUDA device'}`, plan: null, warning: null };
   const best = [...devices.cuda].sort((a, b) => b.freeBytes - a.freeBytes)[0]!;
   if (!fits(best)) return { device: 'cpu', reason: `cpu: ${short(best)}`, plan: null, warning: null };
+  if (kvTypeProblem(`cuda:${best.index}`, kvType))
+    return { device: 'cpu', reason: `cpu: the KV cache type is ${kvType}, which runs on the CPU only (cuda:${best.index} keeps bf16: choose --kv-type bf16 for the GPU)`, plan: null, warning: null };
   if (!verified)
     return { device: 'cpu', reason: `cpu: the CUDA backend is not yet verified on a GPU (--device cuda:${best.index} runs it anyway)`, plan: null, warning: null };
   return { device: `cuda:${best.index}`, reason: describe(best), plan: need, warning: null };

@@ -14,7 +14,8 @@ import { TextTokenizer } from '../checkpoint/tokenizer.js';
 import type { ChainWidths, ColmConfig, LoadPlan, PlanDType } from '../checkpoint/types.js';
 import { planContext, type ContextPlan } from './context-plan.js';
 import { DEFAULT_KV_TYPE, isKvType, KV_TYPES, type KvType } from './kv-type.js';
-import { planVram, type VramPlan } from './device-choice.js';
+import { chooseDevice, kvTypeProblem, planVram, type DeviceChoice, type DeviceRequest, type VramPlan } from './device-choice.js';
+import { listDevices, type DeviceList } from './devices.js';
 import { samplingDefaultsOf, stopTokenIdsOf, type SamplingDefaults } from './generation-defaults.js';
 import { loadAddon, type NativeModel } from './native.js';
 import { Session, type SessionOptions } from './session.js';
@@ -72,6 +73,8 @@ function generationConfigLabel(plan: LoadPlan): string {
   return `${plan.source} (generation config)`; // a GGUF has none: its eot/eom ids are in its config
 }
 
+const NO_DEVICES: DeviceList = { cuda: [], cudaReason: null, libraryPath: null, libraryVersion: null, driverVersion: 0 };
+
 export class Model {
   readonly path: string;
   readonly config: ColmConfig;
@@ -128,11 +131,24 @@ export class Model {
     return planVram(this.plan, contextSize);
   }
 
+  /**
+   * The device a session of `contextSize` positions with a `kvType` cache gets (device-choice.ts):
+   * every face (CLI, engine host) asks here, so the rules (VRAM, KV type, verification) are one.
+   * `cpu` asks no GPU; `devices` for tests (default: the addon's list now).
+   */
+  chooseDevice(request: DeviceRequest, options: { contextSize: number; kvType?: KvType; devices?: DeviceList }): DeviceChoice {
+    if (request.kind === 'cpu') return chooseDevice(request, NO_DEVICES, []);
+    return chooseDevice(request, options.devices ?? listDevices(), this.vramPlan(options.contextSize), { kvType: options.kvType });
+  }
+
   /** A session of `contextSize` positions (not checked against the model's limit), else the default. */
   createSession(options: SessionOptions = {}): Session {
     const addon = loadAddon();
     const kvType = options.kvType ?? DEFAULT_KV_TYPE;
     if (!isKvType(kvType)) throw new RangeError(`kvType must be one of ${KV_TYPES.join(', ')}, got ${JSON.stringify(kvType)}`);
+    // The native CUDA session would keep BF16 whatever it is asked: refuse rather than pretend.
+    const kvProblem = options.device === undefined ? null : kvTypeProblem(options.device, kvType);
+    if (kvProblem) throw new RangeError(kvProblem);
     const native = new addon.Session(this.native, {
       contextSize: options.contextSize ?? this.contextPlan(undefined, kvType).context,
       threads: options.threads ?? 0,

@@ -3,8 +3,18 @@
 // empty cache in one call (logits at every position), and the cross-entropy of every next token
 // inside a window is averaged in float64. One set of windows serves every chain count, so the
 // numbers of k = 1..n are comparable with each other.
+import type { DeviceName } from './device-choice.js';
 import type { KvType } from './kv-type.js';
 import type { Model } from './model.js';
+
+export interface PerplexityOptions {
+  threads?: number;
+  kvType?: KvType;
+  /** The session's device (Model.chooseDevice picks it); absent: the CPU. */
+  device?: DeviceName;
+  signal?: AbortSignal;
+  onRow?: (row: PerplexityRow) => void;
+}
 
 /** log-softmax of one row, in float64. */
 export function logSoftmax(row: Float32Array): Float64Array {
@@ -40,12 +50,18 @@ export interface PerplexityRow {
 }
 
 /** Sum of -log p(next token) over every position of every window, at chain count k. */
-async function windowNll(model: Model, windows: number[][], k: number, threads: number | undefined, kvType: KvType | undefined, signal?: AbortSignal) {
+async function windowNll(model: Model, windows: number[][], k: number, options: PerplexityOptions) {
+  const { threads, kvType, device, signal } = options;
   const V = model.config.vocabSize;
   let nll = 0;
   let positions = 0;
   const length = Math.max(...windows.map((w) => w.length));
-  const session = model.createSession({ contextSize: length, ...(threads !== undefined ? { threads } : {}), ...(kvType !== undefined ? { kvType } : {}) });
+  const session = model.createSession({
+    contextSize: length,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(kvType !== undefined ? { kvType } : {}),
+    ...(device !== undefined ? { device } : {}),
+  });
   try {
     for (const window of windows) {
       signal?.throwIfAborted();
@@ -67,11 +83,11 @@ export async function perplexityByChains(
   model: Model,
   windows: number[][],
   chainCounts: number[],
-  options: { threads?: number; kvType?: KvType; signal?: AbortSignal; onRow?: (row: PerplexityRow) => void } = {},
+  options: PerplexityOptions = {},
 ): Promise<PerplexityRow[]> {
   const rows: PerplexityRow[] = [];
   for (const k of chainCounts) {
-    const { nll, positions } = await windowNll(model, windows, k, options.threads, options.kvType, options.signal);
+    const { nll, positions } = await windowNll(model, windows, k, options);
     const row = { chains: k, perplexity: Math.exp(nll / positions), meanNll: nll / positions, positions };
     rows.push(row);
     options.onRow?.(row);

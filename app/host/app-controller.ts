@@ -69,6 +69,7 @@ export class AppController {
       host: { status: this.host.status, restarts: this.host.restartCount, message: this.hostMessage },
       version: this.version,
       policy: this.options.policy?.view() ?? null,
+      devices: this.host.devices ?? null,
     };
   }
 

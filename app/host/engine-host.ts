@@ -3,6 +3,7 @@
 // crash in native code takes down only this process. Requests come in as HostRequest messages
 // over the parent channel; every reply and stream goes out as a HostEvent.
 import { BusyMeter } from './busy-meter.js';
+import { deviceSummary } from './device-summary.js';
 import { EngineService } from './engine-service.js';
 import { parentChannel } from './parent-channel.js';
 import type { ErrorInfo, HostEvent, HostRequest } from './protocol.js';
@@ -93,4 +94,4 @@ parent.onDisconnect(() => {
   process.exit(0);
 });
 
-send({ type: 'ready', pid: process.pid });
+send({ type: 'ready', pid: process.pid, devices: deviceSummary() });

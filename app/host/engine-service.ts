@@ -2,8 +2,7 @@
 // session whose KV cache is reused across turns, at most one generation at a time. The transport
 // (engine-host.ts) turns requests into calls here and the callbacks into events.
 import type { KvType } from '../engine/kv-type.js';
-import { chooseDevice, parseDevice } from '../engine/device-choice.js';
-import { listDevices } from '../engine/devices.js';
+import { deviceRequestText, parseDevice } from '../engine/device-choice.js';
 import { loadModel, type Model } from '../engine/model.js';
 import type { GenerateOptions, Session } from '../engine/session.js';
 import { followAutoChains } from './auto-chains-follower.js';
@@ -76,23 +75,26 @@ export class EngineService {
       // A chosen context above max_position_embeddings is refused, as colm --context N is.
       let contextSize;
       let choice;
+      let request;
       try {
         contextSize = model.contextPlan(options.contextSize, options.kvType).context;
-        // auto (the default) keeps the CPU unless a verified CUDA backend has a GPU that fits;
-        // an explicit CUDA device that cannot run the model fails the load, naming why.
-        const request = parseDevice(options.device ?? 'auto');
-        choice = request.kind === 'cpu' ? null : chooseDevice(request, listDevices(), model.vramPlan(contextSize));
+        // auto (the default) keeps the CPU unless a verified CUDA backend has a GPU that fits and
+        // the KV cache type is one CUDA keeps; an explicit CUDA device that cannot run the model
+        // (or keep that cache type) fails the load, naming why.
+        request = parseDevice(options.device ?? 'auto');
+        choice = model.chooseDevice(request, { contextSize, kvType: options.kvType });
       } catch (error) {
         model.dispose();
         throw error;
       }
       await this.stopRunning();
-      const session = model.createSession({ contextSize, threads: options.threads, kvType: options.kvType, device: choice?.device ?? 'cpu' });
+      const session = model.createSession({ contextSize, threads: options.threads, kvType: options.kvType, device: choice.device });
       const info = {
         ...describeModel(model, session.contextSize, session.threads, session.kvType),
         weightType: await weightTypeOfFile(model.plan),
         device: session.device,
-        deviceReason: choice === null ? 'cpu: chosen with --device cpu' : choice.warning ? `${choice.reason}; ${choice.warning}` : choice.reason,
+        deviceReason: choice.warning ? `${choice.reason}; ${choice.warning}` : choice.reason,
+        deviceRequest: deviceRequestText(request),
       };
       this.disposeLoaded();
       this.loaded = { model, session, info };
@@ -133,7 +135,7 @@ export class EngineService {
     if (!loaded) throw new Error('no model is loaded: load a checkpoint first');
     const abort = new AbortController();
     if (this.earlyStops.delete(requestId)) abort.abort();
-    this.options.busy?.begin(/cuda|gpu/i.test(loaded.info.kernels));
+    this.options.busy?.begin(loaded.info.device?.startsWith('cuda') === true || /cuda|gpu/i.test(loaded.info.kernels));
     const work = this.runGeneration(loaded, messages, settings, callbacks, abort.signal, text);
     this.running = { requestId, abort, finished: work.catch(() => undefined) };
     try {

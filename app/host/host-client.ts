@@ -12,6 +12,7 @@ import { forkHost, type HostExit, type HostProcess, type HostSpawner } from './h
 import {
   isHostEvent,
   type ChatTurn,
+  type DeviceSummary,
   type EngineLoadReport,
   type ErrorInfo,
   type GenerationSettings,
@@ -74,6 +75,7 @@ export class HostClient {
   private gate: Promise<void> = Promise.resolve();
   private lastLoad: { path: string; contextSize?: number; threads?: number; kvType?: KvType; device?: string } | null = null;
   private model: ModelInfo | null = null;
+  private deviceList: DeviceSummary | null = null;
   private crashTimes: number[] = [];
   private disposed = false;
   private state: HostStatus = 'stopped';
@@ -91,6 +93,11 @@ export class HostClient {
 
   get currentModel(): ModelInfo | null {
     return this.model;
+  }
+
+  /** The devices the host can run a model on (its 'ready' event); null until it has said. */
+  get devices(): DeviceSummary | null {
+    return this.deviceList;
   }
 
   /** How many times the host was restarted after dying. */
@@ -228,6 +235,7 @@ export class HostClient {
         if (isHostEvent(message) && message.type === 'ready') {
           offReady();
           this.readyChild = child;
+          if (message.devices) this.deviceList = message.devices;
           // Before anything else is asked of it, so its first 'auto' token already follows the policy.
           this.pushAutoChains();
           resolve();

@@ -9,6 +9,7 @@
 import { ChainPolicy } from '../policy/controller.js';
 import type { SnapshotSource } from '../policy/probe-set.js';
 import type { EngineLoadMeter } from '../policy/probes/engine-load.js';
+import { gpuSummary } from '../policy/gpu-summary.js';
 import { DEFAULT_RULES, parseRules, type Rules } from '../policy/rules.js';
 import type { HostClient } from './host-client.js';
 import { CHART_WINDOW_MS, compactHistory } from './policy-history.js';
@@ -91,6 +92,7 @@ export class PolicyDriver {
       rules: this.rules,
       history: compactHistory(this.policy.history(), this.now()),
       simulated: this.options.simulation ? { file: this.options.simulation.file } : null,
+      gpu: gpuSummary(this.policy.latestSignals()),
     };
   }
 

@@ -51,7 +51,9 @@ export async function startChainPolicy(setup: ChainPolicySetup): Promise<PolicyD
   } else {
     // Our processes hold our GPU contexts: this one and the engine host (a new pid after a restart).
     const ourPids = () => [process.pid, ...(setup.host.pid === undefined ? [] : [setup.host.pid])];
-    const source = new ProbeSet(createDefaultProbes({ engineLoad, ourPids, electron: setup.electron }));
+    // The GPU rules watch the GPU our session runs on (cuda:N), else GPU 0 with the model on the CPU.
+    const device = () => setup.host.currentModel?.device ?? null;
+    const source = new ProbeSet(createDefaultProbes({ engineLoad, ourPids, electron: setup.electron, device }));
     driver = new PolicyDriver(setup.host, { source, engineLoad, rules, saveRules });
   }
   driver.start();

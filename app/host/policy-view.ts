@@ -24,6 +24,12 @@ export interface PolicyView {
   history: PolicyPoint[]; // oldest first, the last few minutes
   /** Set when `colm serve --simulate-power FILE` replays a script instead of reading the machine. */
   simulated: { file: string } | null;
+  /**
+   * Which GPU the GPU rules read and what they see (app/policy/gpu-summary.ts): "cuda:0 (NVIDIA
+   * RTX 4070): others 12%, 6.1 of 8.0 GiB free", or "GPU 0 (...): others 12% · the model runs on
+   * the CPU"; null where there is no GPU signal at all.
+   */
+  gpu: string | null;
 }
 
 /** What saving edited rules answers: the rules as applied, or every problem with them. */

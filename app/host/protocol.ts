@@ -63,6 +63,8 @@ export interface ModelInfo {
   /** The backend running the session ("cpu", "cuda:0") and why it was chosen (device-choice.ts). */
   device?: string;
   deviceReason?: string;
+  /** What the load asked for: 'auto' | 'cpu' | 'cuda:N' (the settings compare it with theirs). */
+  deviceRequest?: string;
   dtypes: string[];
   /** What the weights are, as a user names it: F32, F16, BF16, Q8_0; for a GGUF, the file's dominant type (Q4_K, ...). */
   weightType: string;
@@ -95,6 +97,21 @@ export interface KvCacheInfo {
   kvHeads: number;
   headDim: number;
   rowBytes: number;
+}
+
+/** One CUDA device as the settings list it (app/engine/devices.ts has the whole record). */
+export interface GpuDeviceInfo {
+  index: number; // cuda:index
+  name: string; // "NVIDIA GeForce RTX 4070"
+  totalBytes: number;
+  freeBytes: number; // when the host started
+}
+
+/** The devices the engine host can run a model on, read when it starts: the CPU always, and these. */
+export interface DeviceSummary {
+  cuda: GpuDeviceInfo[];
+  /** Why `cuda` is empty ("no NVIDIA driver: libcuda.so.1 was not found"); null when it is not. */
+  cudaReason: string | null;
 }
 
 /** A model's own sampling values (generation_config.json); null where it has none. */
@@ -168,7 +185,8 @@ export type HostRequest =
 // ---------------------------------------------------------------------------------------------
 
 export type HostEvent =
-  | { type: 'ready'; pid: number }
+  // `devices`: what the settings offer besides auto and cpu (absent from hosts that cannot tell).
+  | { type: 'ready'; pid: number; devices?: DeviceSummary }
   | { type: 'loadProgress'; id: number; progress: LoadProgressInfo }
   | { type: 'result'; id: number; value: HostResultValue }
   | { type: 'error'; id: number; error: ErrorInfo }

@@ -1,6 +1,7 @@
 // Checks of untrusted input shared by every face: HTTP bodies in browser mode, IPC arguments in
 // Electron. Each failure is an InputError that names the field and what it must be, so the UI
 // (or a script) can say exactly what was wrong.
+import { deviceRequestText, parseDevice } from '../engine/device-choice.js';
 import { KV_TYPES, type KvType } from '../engine/kv-type.js';
 import type { ChatRole, ChatTurn, GenerationSettings, TokenInfo } from '../host/protocol.js';
 import type { Conversation, StoredMessage } from './conversation-types.js';
@@ -79,6 +80,7 @@ export interface LoadOptions {
   contextSize?: number; // tokens; absent: the model's default
   threads?: number; // absent or 0: the engine picks
   kvType?: KvType; // the KV cache's element type; absent: bf16
+  device?: string; // 'auto' | 'cpu' | 'cuda:N' (app/engine/device-choice.ts); absent: the face's default, else auto
 }
 
 /** How a model is loaded: its session's context and thread count. null and absent both mean "default". */
@@ -89,7 +91,18 @@ export function parseLoadOptions(value: unknown): LoadOptions {
   if (o.contextSize !== undefined && o.contextSize !== null) options.contextSize = expectNumber(o.contextSize, 'options.contextSize', 16, 1 << 20, true);
   if (o.threads !== undefined && o.threads !== null) options.threads = expectNumber(o.threads, 'options.threads', 0, 1024, true);
   if (o.kvType !== undefined && o.kvType !== null) options.kvType = expectOneOf(o.kvType, 'options.kvType', KV_TYPES);
+  if (o.device !== undefined && o.device !== null) options.device = expectDevice(o.device, 'options.device');
   return options;
+}
+
+/** 'auto', 'cpu', 'cuda' or 'cuda:N', in its one spelling ('cuda' is 'cuda:0'). */
+export function expectDevice(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length > 16) bad(`${what} must be "auto", "cpu" or "cuda:N"`);
+  try {
+    return deviceRequestText(parseDevice(value));
+  } catch {
+    return bad(`${what} must be "auto", "cpu" or "cuda:N", got ${JSON.stringify(value)}`);
+  }
 }
 
 export function parseChatTurns(value: unknown): ChatTurn[] {

@@ -7,11 +7,12 @@
 import type { Rules, ThermalLevel } from './rules.js';
 import type { Signals, ThermalState } from './signals.js';
 
-export type ConditionName = 'onBattery' | 'lowBattery' | 'gpuBusy' | 'thermal';
+// gpuMemoryLow: the GPU our model runs on is nearly full (rules.gpuBusy.freeBelow); it caps like gpuBusy.
+export type ConditionName = 'onBattery' | 'lowBattery' | 'gpuBusy' | 'gpuMemoryLow' | 'thermal';
 
 export type ActiveConditions = Record<ConditionName, boolean>;
 
-export const NO_CONDITIONS: ActiveConditions = { onBattery: false, lowBattery: false, gpuBusy: false, thermal: false };
+export const NO_CONDITIONS: ActiveConditions = { onBattery: false, lowBattery: false, gpuBusy: false, gpuMemoryLow: false, thermal: false };
 
 const THERMAL_RANK: Record<ThermalState, number> = { nominal: 0, fair: 1, serious: 2, critical: 3 };
 
@@ -34,9 +35,23 @@ export function updateConditions(signals: Signals, rules: Rules, was: ActiveCond
     gpuBusy = was.gpuBusy ? others >= rules.gpuBusy.leaveBelow : others > rules.gpuBusy.enterAbove;
   }
 
+  // Free VRAM counts only on the GPU our model runs on: there a smaller k is what we can give back.
+  let gpuMemoryLow = false;
+  const free = freeShareOnOurGpu(signals);
+  if (rules.gpuBusy.enabled && rules.gpuBusy.freeBelow > 0 && free !== undefined) {
+    gpuMemoryLow = was.gpuMemoryLow ? free <= rules.gpuBusy.freeLeaveAbove : free < rules.gpuBusy.freeBelow;
+  }
+
   const hot = rules.thermal.enabled && thermal !== undefined && atLeast(thermal, rules.thermal.at);
 
-  return { onBattery, lowBattery, gpuBusy, thermal: hot };
+  return { onBattery, lowBattery, gpuBusy, gpuMemoryLow, thermal: hot };
+}
+
+/** Free memory as a share of the GPU the model runs on; undefined on the CPU or when unreadable. */
+export function freeShareOnOurGpu(signals: Signals): number | undefined {
+  if (!signals.gpuDevice?.available || !signals.gpuDevice.value.modelOnGpu || !signals.gpuMemory.available) return undefined;
+  const m = signals.gpuMemory.value;
+  return m.totalMiB > 0 ? m.freeMiB / m.totalMiB : undefined;
 }
 
 export function atLeast(state: ThermalState, level: ThermalLevel): boolean {

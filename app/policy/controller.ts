@@ -100,6 +100,11 @@ export class ChainPolicy {
     this.decideNow(true);
   }
 
+  /** The latest snapshot's signals (all unavailable before the first). */
+  latestSignals(): Signals {
+    return this.signals;
+  }
+
   /** Oldest first, within the last historyMs: what the UI's chart draws. */
   history(): readonly PolicyHistoryPoint[] {
     this.prune(this.now());

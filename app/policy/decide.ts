@@ -8,7 +8,8 @@
 //   2. otherwise every condition that holds caps the count (the tightest cap wins):
 //        on battery            n - onBattery.fewer
 //        low battery           lowBattery.chains          (on battery, under enterBelow)
-//        others' GPU use high  n - gpuBusy.fewer
+//        others' GPU use high  n - gpuBusy.fewer        (the GPU the model runs on, else GPU 0)
+//        our GPU nearly full   n - gpuBusy.fewer        (only with the model on that GPU)
 //        thermal at/over `at`  thermal.chains
 //      no condition: all n chains. The result is clamped to 1..n.
 //   3. dwell: after a change, the count stays for rules.dwellMs before changing again, so a
@@ -95,8 +96,30 @@ function capsOf(signals: Signals, rules: Rules, active: ActiveConditions, n: num
   if (active.lowBattery) caps.push({ condition: 'lowBattery', chains: rules.lowBattery.chains, text: battery });
   if (active.onBattery) caps.push({ condition: 'onBattery', chains: n - rules.onBattery.fewer, text: battery });
   if (active.gpuBusy && signals.gpuOthers.available)
-    caps.push({ condition: 'gpuBusy', chains: n - rules.gpuBusy.fewer, text: `GPU busy, others ${percent(signals.gpuOthers.value)}` });
+    caps.push({ condition: 'gpuBusy', chains: n - rules.gpuBusy.fewer, text: gpuText(signals, 'busy', `others ${percent(signals.gpuOthers.value)}`, !active.gpuMemoryLow) });
+  if (active.gpuMemoryLow && signals.gpuMemory.available && signals.gpuDevice?.available)
+    caps.push({ condition: 'gpuMemoryLow', chains: n - rules.gpuBusy.fewer, text: `cuda:${signals.gpuDevice.value.index} memory low, ${vramFree(signals.gpuMemory.value)}` });
   return caps;
+}
+
+/**
+ * The GPU words of a reason, naming which GPU: "GPU busy, others 82% on cuda:0 (1.2 of 8.0 GiB
+ * VRAM free)" when the model runs there; "GPU 0 busy, others 82% (model on CPU)" when it does
+ * not; without a gpuDevice reading (a simulated script), the plain "GPU busy, others 82%".
+ */
+function gpuText(signals: Signals, state: 'busy' | 'free' | 'others', detail: string, withMemory = true): string {
+  const device = signals.gpuDevice?.available ? signals.gpuDevice.value : null;
+  const words = state === 'others' ? detail : state === 'busy' ? `busy, ${detail}` : 'free';
+  if (!device) return `GPU ${words}`;
+  if (device.modelOnGpu) {
+    const memory = withMemory && signals.gpuMemory.available ? ` (${vramFree(signals.gpuMemory.value, 'VRAM free')})` : '';
+    return `GPU ${words} on cuda:${device.index}${memory}`;
+  }
+  return `GPU ${device.index} ${words} (model on CPU)`;
+}
+
+function vramFree(m: { freeMiB: number; totalMiB: number }, words = 'free'): string {
+  return `${(m.freeMiB / 1024).toFixed(1)} of ${(m.totalMiB / 1024).toFixed(1)} GiB ${words}`;
 }
 
 // Tightest cap first; the same words once ("on battery, 28%" from both battery rules).
@@ -110,7 +133,7 @@ function describeFreedom(signals: Signals, rules: Rules): string {
   if (signals.power.available && signals.power.value === 'ac') parts.push('on AC');
   if (signals.power.available && signals.power.value === 'battery') parts.push('on battery'); // its rules are off
   if (signals.gpuOthers.available) {
-    parts.push(signals.gpuOthers.value < rules.gpuBusy.leaveBelow ? 'GPU free' : `GPU others ${percent(signals.gpuOthers.value)}`);
+    parts.push(signals.gpuOthers.value < rules.gpuBusy.leaveBelow ? gpuText(signals, 'free', '') : gpuText(signals, 'others', `others ${percent(signals.gpuOthers.value)}`));
   }
   return parts.length > 0 ? parts.join(', ') : 'no limits';
 }

@@ -2,6 +2,7 @@
 export { ChainPolicy, type ChainPolicyOptions, type PolicyChange, type PolicyChoice, type PolicyHistoryPoint } from './controller.js';
 export { decide, initialPolicyState, withChainCount, type Decision, type PolicyState } from './decide.js';
 export { DEFAULT_RULES, parseRules, type Rules, type RulesResult } from './rules.js';
+export { gpuSummary } from './gpu-summary.js';
 export { ProbeSet, mergeReadings, type ProbeSetOptions, type SnapshotListener, type SnapshotSource } from './probe-set.js';
 export { SimulatedProbe, TimelineError, createSimulatedSource, loadTimeline, parseTimeline, type Timeline, type TimelineEntry } from './simulated.js';
 export * from './signals.js';

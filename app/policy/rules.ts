@@ -22,6 +22,10 @@ export interface GpuBusyRule {
   enterAbove: number; // others' GPU use over this: the rule holds
   leaveBelow: number; // ...until it falls under this
   fewer: number;
+  // Only while the model runs on that GPU (its VRAM is ours to give back): free memory under this
+  // share of the GPU's total holds the rule too (0: never), until it rises over freeLeaveAbove.
+  freeBelow: number;
+  freeLeaveAbove: number;
 }
 
 export type ThermalLevel = 'serious' | 'critical';
@@ -43,7 +47,7 @@ export interface Rules {
 export const DEFAULT_RULES: Rules = {
   onBattery: { enabled: true, fewer: 1 },
   lowBattery: { enabled: true, enterBelow: 0.3, leaveAbove: 0.35, chains: 1, criticalBelow: 0.1 },
-  gpuBusy: { enabled: true, enterAbove: 0.7, leaveBelow: 0.6, fewer: 1 },
+  gpuBusy: { enabled: true, enterAbove: 0.7, leaveBelow: 0.6, fewer: 1, freeBelow: 0.05, freeLeaveAbove: 0.1 },
   thermal: { enabled: true, at: 'serious', chains: 1 },
   dwellMs: 10_000,
 };
@@ -81,6 +85,8 @@ export function parseRules(input: unknown, base: Rules = DEFAULT_RULES): RulesRe
     enterAbove: check.share,
     leaveBelow: check.share,
     fewer: check.count(0),
+    freeBelow: check.share,
+    freeLeaveAbove: check.share,
   });
   const thermal = check.section(input, 'thermal', base.thermal, {
     enabled: check.boolean,
@@ -101,6 +107,8 @@ export function parseRules(input: unknown, base: Rules = DEFAULT_RULES): RulesRe
     errors.push(`lowBattery: criticalBelow (${lowBattery.criticalBelow}) must not be above enterBelow (${lowBattery.enterBelow})`);
   if (gpuBusy.leaveBelow > gpuBusy.enterAbove)
     errors.push(`gpuBusy: leaveBelow (${gpuBusy.leaveBelow}) must not be above enterAbove (${gpuBusy.enterAbove})`);
+  if (gpuBusy.freeLeaveAbove < gpuBusy.freeBelow)
+    errors.push(`gpuBusy: freeLeaveAbove (${gpuBusy.freeLeaveAbove}) must be at least freeBelow (${gpuBusy.freeBelow})`);
 
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, rules: { onBattery, lowBattery, gpuBusy, thermal, dwellMs } };

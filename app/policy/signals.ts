@@ -38,8 +38,20 @@ export type ThermalState = 'nominal' | 'fair' | 'serious' | 'critical';
 export interface GpuMemory {
   usedMiB: number; // the whole device, everyone included
   totalMiB: number;
+  freeMiB: number; // what a new allocation could still get (nvidia-smi's memory.free; else total - used)
   oursMiB: number | null; // compute contexts of our own processes; null where the driver cannot say per process
   othersMiB: number | null; // usedMiB - oursMiB: other programs, graphics and the driver's own share
+}
+
+/**
+ * Which GPU the gpu* signals describe, and whether the model runs on it: the session's cuda:N
+ * when it runs on a GPU (then others' use and free memory are about the GPU we share), else the
+ * GPU the probe watches while the model runs on the CPU (then they only describe the machine).
+ */
+export interface GpuDevice {
+  index: number; // as nvidia-smi numbers it (cuda:N is index N under CUDA_DEVICE_ORDER=PCI_BUS_ID)
+  name: string | null; // "NVIDIA GeForce RTX 4070"; null where not reported
+  modelOnGpu: boolean; // true: our session runs on this GPU; false: on the CPU
 }
 
 /** What the engine host says it used over its latest report window. */
@@ -56,6 +68,7 @@ export interface Signals {
   gpuUtilisation: Reading<number>; // 0..1, the whole device, ours included
   gpuOthers: Reading<number>; // 0..1, the part of gpuUtilisation that is not ours (a lower bound)
   gpuMemory: Reading<GpuMemory>;
+  gpuDevice: Reading<GpuDevice>; // which GPU the gpu* signals are about, and whether the model runs there
   gpuTemperature: Reading<number>; // degrees Celsius
   cpuLoad: Reading<number>; // 0..1 of all cores, busy with work that is not our engine's
   engineLoad: Reading<EngineLoad>;
@@ -71,6 +84,7 @@ export const SIGNAL_NAMES: readonly SignalName[] = [
   'gpuUtilisation',
   'gpuOthers',
   'gpuMemory',
+  'gpuDevice',
   'gpuTemperature',
   'cpuLoad',
   'engineLoad',

@@ -18,8 +18,8 @@ export interface ApiErrorBody {
 
 export interface LoadModelBody {
   path: string;
-  /** The session's context size, threads and KV cache type; absent: the defaults. */
-  options?: { contextSize?: number; threads?: number; kvType?: KvType };
+  /** The session's context size, threads, KV cache type and device ('auto' | 'cpu' | 'cuda:N'); absent: the defaults. */
+  options?: { contextSize?: number; threads?: number; kvType?: KvType; device?: string };
 }
 
 export type LoadEvent =

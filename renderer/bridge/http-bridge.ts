@@ -55,6 +55,7 @@ function sessionQuery(options: SessionOptions | undefined): string {
   if (options?.contextSize !== undefined) query += `&contextSize=${options.contextSize}`;
   if (options?.threads !== undefined) query += `&threads=${options.threads}`;
   if (options?.kvType !== undefined) query += `&kvType=${options.kvType}`;
+  if (options?.device !== undefined) query += `&device=${encodeURIComponent(options.device)}`;
   return query;
 }
 

@@ -40,11 +40,13 @@ export class BridgeError extends Error {
   }
 }
 
-/** How the engine runs a model: its session's context and threads; absent: the defaults. */
+/** How the engine runs a model: its session's context, threads, KV cache type and device; absent: the defaults. */
 export interface SessionOptions {
   contextSize?: number;
   threads?: number;
   kvType?: KvType;
+  /** 'auto' | 'cpu' | 'cuda:N'; absent: the face's default (colm serve --device), else auto. */
+  device?: string;
 }
 
 /** navigator.getBattery() as read in the page; null where the page has no BatteryManager. */

@@ -48,6 +48,8 @@ export function RulesEditor({ rules, chainCount }: { rules: Rules; chainCount: n
         <Check label="Make room when other programs use the GPU" checked={form.gpuEnabled} onChange={(v) => edit({ gpuEnabled: v })} />
         <NumberField label="GPU busy above (%)" value={form.gpuAbove} min={0} max={100} step={1} onChange={(v) => edit({ gpuAbove: v ?? 0 })} hint="use by other programs" />
         <NumberField label="GPU free again below (%)" value={form.gpuBelow} min={0} max={100} step={1} onChange={(v) => edit({ gpuBelow: v ?? 0 })} />
+        <NumberField label="GPU memory low below (% free)" value={form.gpuFreeBelow} min={0} max={100} step={1} onChange={(v) => edit({ gpuFreeBelow: v ?? 0 })} hint="the GPU the model runs on; 0: off" />
+        <NumberField label="GPU memory fine again above (% free)" value={form.gpuFreeAbove} min={0} max={100} step={1} onChange={(v) => edit({ gpuFreeAbove: v ?? 0 })} />
         <Check label="One chain when the system runs hot" checked={form.thermalEnabled} onChange={(v) => edit({ thermalEnabled: v })} />
         <label className="field">
           <span className="field-label">Hot means</span>

@@ -13,6 +13,8 @@ export interface RulesForm {
   gpuEnabled: boolean;
   gpuAbove: number; // %
   gpuBelow: number; // %
+  gpuFreeBelow: number; // % of the model's GPU memory free: under this the GPU rule holds too (0: off)
+  gpuFreeAbove: number; // %: ...until free memory rises over this
   thermalEnabled: boolean;
   thermalAt: 'serious' | 'critical';
   dwellSeconds: number;
@@ -32,6 +34,8 @@ export function formFromRules(r: Rules): RulesForm {
     gpuEnabled: r.gpuBusy.enabled,
     gpuAbove: percent(r.gpuBusy.enterAbove),
     gpuBelow: percent(r.gpuBusy.leaveBelow),
+    gpuFreeBelow: percent(r.gpuBusy.freeBelow),
+    gpuFreeAbove: percent(r.gpuBusy.freeLeaveAbove),
     thermalEnabled: r.thermal.enabled,
     thermalAt: r.thermal.at,
     dwellSeconds: r.dwellMs / 1000,
@@ -43,7 +47,7 @@ export function rulesFromForm(f: RulesForm, base: Rules): Rules {
   return {
     onBattery: { ...base.onBattery, enabled: f.onBatteryEnabled, fewer: f.onBatteryFewer },
     lowBattery: { ...base.lowBattery, enabled: f.lowBatteryEnabled, enterBelow: share(f.lowBatteryBelow), leaveAbove: share(f.lowBatteryAbove), chains: f.lowBatteryChains },
-    gpuBusy: { ...base.gpuBusy, enabled: f.gpuEnabled, enterAbove: share(f.gpuAbove), leaveBelow: share(f.gpuBelow) },
+    gpuBusy: { ...base.gpuBusy, enabled: f.gpuEnabled, enterAbove: share(f.gpuAbove), leaveBelow: share(f.gpuBelow), freeBelow: share(f.gpuFreeBelow), freeLeaveAbove: share(f.gpuFreeAbove) },
     thermal: { ...base.thermal, enabled: f.thermalEnabled, at: f.thermalAt },
     dwellMs: Math.round(f.dwellSeconds * 1000),
   };

@@ -33,14 +33,27 @@ export function samplingDefault(model: ModelInfo | null, field: keyof SamplingDe
 
 export const DEFAULT_SYSTEM_PROMPT = '';
 
-/** How the engine runs a model; null: let it choose (the model's context, a thread per core, a BF16 KV cache). */
+/**
+ * How the engine runs a model; null: let it choose (the model's context, a thread per core, a BF16
+ * KV cache, and auto's device: a GPU that fits once the CUDA backend is verified, else the CPU).
+ */
 export interface SessionSettings {
   contextSize: number | null;
   threads: number | null;
   kvType: KvType | null;
+  /** 'auto' | 'cpu' | 'cuda:N' (app/engine/device-choice.ts); null: auto. */
+  device: string | null;
 }
 
-export const DEFAULT_SESSION: Readonly<SessionSettings> = { contextSize: null, threads: null, kvType: null };
+export const DEFAULT_SESSION: Readonly<SessionSettings> = { contextSize: null, threads: null, kvType: null, device: null };
+
+/** A device setting the engine takes: auto, cpu or cuda:N. */
+export function isDeviceSetting(value: unknown): value is string {
+  return typeof value === 'string' && /^(auto|cpu|cuda:\d{1,4})$/.test(value);
+}
+
+/** The KV cache types a CUDA session keeps (app/engine/device-choice.ts, CUDA_KV_TYPES). */
+export const CUDA_KV_TYPES: readonly KvType[] = ['bf16'];
 
 /** The KV cache types the engine offers (app/engine/kv-type.ts), and what the settings show for each. */
 export const KV_TYPE_CHOICES: ReadonlyArray<{ value: KvType; label: string }> = [

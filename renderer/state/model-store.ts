@@ -3,7 +3,7 @@
 // (subscribe), so a model loaded by the command line or another window shows up here too.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
-import type { AppState, Bridge, HostStatus, LoadProgressInfo, ModelInfo, ServerEvent, SessionOptions, UploadFile } from '../bridge/types.js';
+import type { AppState, Bridge, DeviceSummary, HostStatus, LoadProgressInfo, ModelInfo, ServerEvent, SessionOptions, UploadFile } from '../bridge/types.js';
 
 export interface LoadingState {
   name: string;
@@ -22,6 +22,8 @@ export interface ModelState {
   loading: LoadingState | null;
   error: LoadErrorState | null;
   host: { status: HostStatus; restarts: number; message: string | null };
+  /** The devices the engine host can run a model on (the settings' device choice); null until known. */
+  devices: DeviceSummary | null;
   /** Set when the engine died; cleared when the user dismisses it. */
   crashNotice: string | null;
   init(): Promise<void>;
@@ -65,6 +67,7 @@ export function createModelStore(bridge: Bridge, options: ModelStoreOptions = {}
         connected: true,
         model: state.model,
         host: state.host,
+        devices: state.devices ?? null,
         ...(localLoads === 0 || state.loading ? { loading: state.loading } : {}),
       });
     };
@@ -98,6 +101,7 @@ export function createModelStore(bridge: Bridge, options: ModelStoreOptions = {}
       loading: null,
       error: null,
       host: { status: 'starting', restarts: 0, message: null },
+      devices: null,
       crashNotice: null,
       async init() {
         unsubscribe?.();

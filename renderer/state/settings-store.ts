@@ -4,7 +4,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
 import type { GenerationSettings, KvType, ModelInfo, SessionOptions } from '../bridge/types.js';
-import { DEFAULT_GENERATION, DEFAULT_SESSION, DEFAULT_SYSTEM_PROMPT, KV_TYPE_CHOICES, type SessionSettings } from './default-settings.js';
+import { DEFAULT_GENERATION, DEFAULT_SESSION, DEFAULT_SYSTEM_PROMPT, isDeviceSetting, KV_TYPE_CHOICES, type SessionSettings } from './default-settings.js';
 
 export type { SessionSettings } from './default-settings.js';
 
@@ -40,6 +40,7 @@ export function sessionOptions(session: SessionSettings): SessionOptions {
   if (session.contextSize !== null) options.contextSize = session.contextSize;
   if (session.threads !== null) options.threads = session.threads;
   if (session.kvType !== null) options.kvType = session.kvType;
+  if (session.device !== null) options.device = session.device;
   return options;
 }
 
@@ -70,6 +71,7 @@ function readSaved(storage: Storage | null, modelKey: string): Saved | null {
         contextSize: positiveOrNull(saved.session?.contextSize),
         threads: positiveOrNull(saved.session?.threads),
         kvType: kvTypeOrNull(saved.session?.kvType),
+        device: isDeviceSetting(saved.session?.device) ? saved.session.device : null,
       },
     };
   } catch {

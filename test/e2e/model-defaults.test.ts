@@ -37,3 +37,20 @@ test('the settings panel shows the model defaults of generation_config.json', as
   expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('');
   await screenshot(page, 'model-defaults');
 });
+
+// The device setting through the real server and engine host: the choices are what the host
+// found, the reason for auto's choice is shown, and CPU + Apply reloads the model there.
+test('the device choice: auto with its reason, then CPU applied by a reload', async () => {
+  const page = browser.page;
+  const device = page.getByLabel('Device', { exact: true });
+  expect(await device.inputValue()).toBe('auto');
+  const values = await device.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  expect(values.slice(0, 2)).toEqual(['auto', 'cpu']);
+  expect(values.slice(2).every((v) => /^cuda:\d+$/.test(v))).toBe(true);
+  expect(await page.getByLabel('Device reason').textContent()).toMatch(/^cpu: /);
+  await device.selectOption('cpu');
+  await page.getByLabel('Apply engine settings').click();
+  await page.getByLabel('Device reason').filter({ hasText: 'cpu: chosen with --device cpu' }).waitFor();
+  expect(await device.inputValue()).toBe('cpu');
+  expect(await page.getByLabel('Apply engine settings').isDisabled()).toBe(true);
+});

@@ -31,7 +31,7 @@ export async function chatCommand(
   let device;
   try {
     contextSize = cliContextPlan(model, req.context, req.kvType).context;
-    device = cliDevice(model, req.device, contextSize, err);
+    device = cliDevice(model, req.device, contextSize, req.kvType, err);
   } catch (error) {
     model.dispose();
     throw error;

@@ -26,7 +26,7 @@ export async function infoCommand(
     const vramPlan = model.vramPlan(plan.context);
     let choice;
     try {
-      choice = cliDeviceChoice(model, device, plan.context, devices);
+      choice = cliDeviceChoice(model, device, plan.context, kvType, devices);
     } catch (error) {
       choice = { device: 'none', reason: (error as Error).message };
     }

@@ -46,7 +46,7 @@ export async function logitsCommand(req: LogitsRequest, out: NodeJS.WritableStre
   try {
     if (req.context !== undefined) contextSize = cliContextPlan(model, req.context, req.kvType).context;
     if (contextSize < T) throw new Error(`--context ${contextSize} is shorter than the ${T} tokens given`);
-    device = cliDevice(model, req.device, contextSize, err);
+    device = cliDevice(model, req.device, contextSize, req.kvType, err);
   } catch (error) {
     model.dispose();
     throw error;

@@ -4,14 +4,16 @@
 // corpus; the documents' tokens are then cut into windows of --window tokens.
 import { readFile } from 'node:fs/promises';
 
+import type { DeviceRequest } from '../../engine/device-choice.js';
 import type { KvType } from '../../engine/kv-type.js';
 import { loadModel } from '../../engine/model.js';
 import { consecutiveWindows, perplexityByChains, type PerplexityRow } from '../../engine/perplexity.js';
 import { brownFileText } from '../../trainer/tokenizer/brown-corpus.js';
+import { cliDevice } from '../device.js';
 import { UsageError } from '../usage.js';
 
 export const PERPLEXITY_USAGE = `usage: colm perplexity MODEL --corpus FILE... [--corpus-format text|brown] [--window 256]
-         [--max-windows N] [--chains K] [--threads N] [--kv-type T] [--json]`;
+         [--max-windows N] [--chains K] [--threads N] [--kv-type T] [--device auto|cpu|cuda[:N]] [--json]`;
 
 export interface PerplexityRequest {
   modelPath: string;
@@ -22,6 +24,7 @@ export interface PerplexityRequest {
   chains?: number; // absent: every chain count
   threads?: number;
   kvType?: KvType; // --kv-type; absent: the engine's default (bf16)
+  device?: DeviceRequest; // --device; absent: auto
   json: boolean;
 }
 
@@ -53,12 +56,15 @@ export async function perplexityCommand(req: PerplexityRequest, out: NodeJS.Writ
     }
     if (tokens.length < 2) throw new Error(`the corpus has ${tokens.length} token(s): perplexity needs at least 2`);
     const windows = consecutiveWindows(tokens, req.window, req.maxWindows);
+    // Every session holds one window: the longest is the context the device must fit.
+    const device = cliDevice(model, req.device, Math.max(...windows.map((w) => w.length)), req.kvType, err);
     const chainCounts = req.chains !== undefined ? [req.chains] : Array.from({ length: n }, (_, i) => i + 1);
     err.write(`colm perplexity: ${req.corpusFiles.length} file(s), ${tokens.length} tokens, ${windows.length} window(s) of up to ${req.window}, chain counts ${chainCounts.join(', ')}\n`);
     if (!req.json) out.write('chains  perplexity  nats/token  positions\n');
     const rows = await perplexityByChains(model, windows, chainCounts, {
       ...(req.threads !== undefined ? { threads: req.threads } : {}),
       ...(req.kvType !== undefined ? { kvType: req.kvType } : {}),
+      device,
       ...(signal ? { signal } : {}),
       onRow: (r) => {
         if (!req.json) out.write(`${String(r.chains).padStart(6)}  ${r.perplexity.toFixed(3).padStart(10)}  ${r.meanNll.toFixed(4).padStart(10)}  ${String(r.positions).padStart(9)}\n`);

@@ -25,7 +25,7 @@ export async function runCommand(req: RunRequest, out: NodeJS.WritableStream, er
   let device;
   try {
     plan = cliContextPlan(model, req.context, req.kvType);
-    device = cliDevice(model, req.device, plan.context, err);
+    device = cliDevice(model, req.device, plan.context, req.kvType, err);
   } catch (error) {
     model.dispose();
     throw error;

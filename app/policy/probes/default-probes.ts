@@ -17,7 +17,10 @@ export interface DefaultProbesOptions {
   /** Our processes: this one and the engine host (their GPU contexts are ours). */
   ourPids?: () => readonly number[];
   electron?: ElectronPowerProbe;
+  /** The GPU watched while the model runs on the CPU; default 0. */
   gpuIndex?: number;
+  /** The loaded session's device ("cpu", "cuda:N"): on a GPU, that GPU is the one watched. */
+  device?: () => string | null | undefined;
 }
 
 export function createDefaultProbes(options: DefaultProbesOptions): Probe[] {
@@ -29,7 +32,7 @@ export function createDefaultProbes(options: DefaultProbesOptions): Probe[] {
   if (platform === 'darwin') probes.push(new MacosPowerProbe());
   if (platform === 'win32') probes.push(new WindowsPowerProbe());
   // macOS has had no NVIDIA driver for years: asking would only spawn a failing process.
-  if (platform !== 'darwin') probes.push(new NvidiaSmiProbe({ engineLoad, ourPids: options.ourPids, gpuIndex: options.gpuIndex }));
+  if (platform !== 'darwin') probes.push(new NvidiaSmiProbe({ engineLoad, ourPids: options.ourPids, gpuIndex: options.gpuIndex, device: options.device }));
   probes.push(new CpuLoadProbe({ engineLoad }), options.engineLoad);
   return probes;
 }

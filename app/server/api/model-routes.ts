@@ -46,8 +46,11 @@ function queryLoadOptions(url: URL): ModelLoadOptions {
     const text = url.searchParams.get(name);
     return text === null || text === '' ? undefined : Number(text);
   };
-  const kvType = url.searchParams.get('kvType');
-  return parseLoadOptions({ contextSize: number('contextSize'), threads: number('threads'), kvType: kvType === '' ? undefined : kvType });
+  const text = (name: string) => {
+    const value = url.searchParams.get(name);
+    return value === '' ? undefined : value;
+  };
+  return parseLoadOptions({ contextSize: number('contextSize'), threads: number('threads'), kvType: text('kvType'), device: text('device') });
 }
 
 /** `path` relative to `folder` (either side may be reached through symlinks), or null when outside it. */

@@ -12,6 +12,8 @@ export interface ModelObject {
     chain_ratios: number[];
     context_length: number;
     parameters: Record<string, number>; // chain count -> parameters that run at it
+    device: string; // the backend running the session: "cpu" or "cuda:N"
+    device_reason: string | null; // why it was chosen (auto's reason, or the --device given)
   };
 }
 
@@ -27,6 +29,8 @@ export function modelObject(model: ModelInfo, created: number): ModelObject {
       chain_ratios: model.chainRatios,
       context_length: model.contextSize,
       parameters: Object.fromEntries(model.subModels.map((s) => [String(s.chains), s.parameters])),
+      device: model.device ?? 'cpu',
+      device_reason: model.deviceReason ?? null,
     },
   };
 }

@@ -142,6 +142,7 @@ describe('inputs', () => {
     ['loadModel', [{ loadId: 'l1', path: '/m\0x' }], /path may not contain NUL/],
     ['loadModel', [{ loadId: '../x', path: '/m' }], /loadId must be 1 to 64 letters/],
     ['loadModel', [{ loadId: 'l1', path: '/m', options: { contextSize: 3 } }], /options.contextSize must be between 16/],
+    ['loadModel', [{ loadId: 'l1', path: '/m', options: { device: 'gpu' } }], /loadModel: options.device must be "auto", "cpu" or "cuda:N", got "gpu"/],
     ['loadFiles', [{ loadId: 'l1', files: 'all' }], /files must be an array/],
     ['loadFiles', [{ loadId: 'l1', files: [{ absolutePath: 5, path: 'a' }] }], /files\[0\]\.absolutePath must be a string/],
     ['loadFiles', [{ loadId: 'l1', files: [] }], /loadFiles: no files to load/],
@@ -218,6 +219,11 @@ describe('calls', () => {
     expect(result).toMatchObject({ ok: true, value: { path: '/models/air.safetensors' } });
     expect(host.loads).toEqual([{ path: '/models/air.safetensors', options: { contextSize: 512, threads: 2 } }]);
     expect(events().filter((e) => e.type === 'loadProgress')).toEqual([{ type: 'loadProgress', loadId: 'l1', progress: { stage: 'mapping', fraction: 0.5 } }]);
+  });
+
+  test("the settings' device and KV cache type go with the load, the device in its one spelling", async () => {
+    await call('loadModel', [{ loadId: 'l2', path: '/models/air.safetensors', options: { kvType: 'q8_0', device: 'cuda' } }]);
+    expect(host.loads).toEqual([{ path: '/models/air.safetensors', options: { kvType: 'q8_0', device: 'cuda:0' } }]);
   });
 
   test('a dropped folder loads as that folder', async () => {

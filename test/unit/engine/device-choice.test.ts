@@ -6,9 +6,11 @@ import { describe, expect, test } from 'vitest';
 import { readCheckpoint } from '../../../app/checkpoint/index.js';
 import {
   chooseDevice,
+  CUDA_KV_TYPES,
   CUDA_RESERVE_BYTES,
   CUDA_UNVERIFIED_WARNING,
   DeviceUnavailableError,
+  kvTypeProblem,
   parseDevice,
   planVram,
   type VramPlan,
@@ -117,6 +119,58 @@ describe('chooseDevice', () => {
     const probe = { available: false, reason: 'no NVIDIA driver: libcuda.so.1 was not found', libraryLoaded: true, libraryPath: '/p', libraryVersion: 'v', driverVersion: 0, devices: [] };
     expect(deviceListOf(probe).cudaReason).toBe('no NVIDIA driver: libcuda.so.1 was not found');
     expect(deviceListOf({ ...probe, available: true, reason: null, devices: [gpu(0, 'A', 1, 2)] }).cudaReason).toBeNull();
+  });
+});
+
+describe('the KV cache type on CUDA: bf16 only, said rather than silently replaced', () => {
+  const h100 = () => list([gpu(0, 'NVIDIA H100', 70, 80)]);
+
+  test('the CPU takes every type; CUDA takes bf16 only', () => {
+    expect(CUDA_KV_TYPES).toEqual(['bf16']);
+    for (const t of ['f32', 'bf16', 'f16', 'q8_0'] as const) expect(kvTypeProblem('cpu', t)).toBeNull();
+    expect(kvTypeProblem('cuda:0', 'bf16')).toBeNull();
+    expect(kvTypeProblem('cuda:0')).toBeNull(); // absent: the default, bf16
+    expect(kvTypeProblem('cuda:1', 'q8_0')).toBe(
+      'the CUDA session keeps a bf16 KV cache only, not q8_0: use --kv-type bf16 with cuda:1, or --device cpu for a q8_0 cache',
+    );
+  });
+
+  test.each(['f32', 'f16', 'q8_0'] as const)('--device cuda with --kv-type %s is an error naming both ways out', (kvType) => {
+    for (const verified of [true, false]) {
+      expect(() => chooseDevice({ kind: 'cuda', index: 0 }, h100(), plan(4), { cudaVerified: verified, kvType })).toThrow(DeviceUnavailableError);
+      expect(() => chooseDevice({ kind: 'cuda', index: 0 }, h100(), plan(4), { cudaVerified: verified, kvType })).toThrow(
+        `--device cuda:0: the CUDA session keeps a bf16 KV cache only, not ${kvType}: use --kv-type bf16 with cuda:0, or --device cpu for a ${kvType} cache`,
+      );
+    }
+  });
+
+  test('--device cuda with bf16 (given or the default) runs on the GPU', () => {
+    expect(chooseDevice({ kind: 'cuda', index: 0 }, h100(), plan(4), { cudaVerified: true, kvType: 'bf16' }).device).toBe('cuda:0');
+    expect(chooseDevice({ kind: 'cuda', index: 0 }, h100(), plan(4), { cudaVerified: true }).device).toBe('cuda:0');
+  });
+
+  test.each(['f32', 'f16', 'q8_0'] as const)('auto with --kv-type %s picks the CPU and says it is the cache type', (kvType) => {
+    const c = chooseDevice({ kind: 'auto' }, h100(), plan(4), { cudaVerified: true, kvType });
+    expect(c).toMatchObject({ device: 'cpu', plan: null, warning: null });
+    expect(c.reason).toBe(`cpu: the KV cache type is ${kvType}, which runs on the CPU only (cuda:0 keeps bf16: choose --kv-type bf16 for the GPU)`);
+    // Unverified: the cache type is the reason that still holds once the backend is verified, and
+    // the "runs it anyway" hint would be wrong for this type.
+    const unverified = chooseDevice({ kind: 'auto' }, h100(), plan(4), { cudaVerified: false, kvType });
+    expect(unverified.device).toBe('cpu');
+    expect(unverified.reason).toMatch(/KV cache type is/);
+  });
+
+  test('auto keeps its other reasons first: no GPU, or a model that does not fit', () => {
+    expect(chooseDevice({ kind: 'auto' }, list([], 'no NVIDIA driver: libcuda.so.1 was not found'), plan(1), { cudaVerified: true, kvType: 'q8_0' }).reason).toBe(
+      'cpu: no NVIDIA driver: libcuda.so.1 was not found',
+    );
+    expect(chooseDevice({ kind: 'auto' }, list([gpu(0, 'A', 7.9, 8)]), plan(9.2), { cudaVerified: true, kvType: 'f32' }).reason).toBe(
+      'cpu: the model needs 9.2 GiB, cuda:0 has 7.9 GiB free',
+    );
+  });
+
+  test('--device cpu with any type is the CPU', () => {
+    expect(chooseDevice({ kind: 'cpu' }, h100(), plan(4), { kvType: 'q8_0' }).device).toBe('cpu');
   });
 });
 

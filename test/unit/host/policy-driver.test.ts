@@ -146,3 +146,12 @@ describe('PolicyDriver', () => {
     expect(driver.view().chainCount).toBe(4);
   });
 });
+
+test('the view names the GPU the rules read: the one the model runs on, or not ours', () => {
+  const { source, driver } = setup();
+  expect(driver.view().gpu).toBeNull(); // nothing read yet
+  source.emit({ power: 'ac', gpuOthers: 0.82, gpuOn: 0, gpuFreeMiB: 2048 });
+  expect(driver.view()).toMatchObject({ chains: 3, reason: '3/4 chains: GPU busy, others 82% on cuda:0 (2.0 of 8.0 GiB VRAM free)', gpu: 'cuda:0 (NVIDIA RTX 4070): others 82%, 2.0 of 8.0 GiB free' });
+  source.emit({ power: 'ac', gpuOthers: 0.1, gpuOn: 'cpu' }, 20_000);
+  expect(driver.view().gpu).toBe('GPU 0 (NVIDIA RTX 4070): others 10% · the model runs on the CPU');
+});

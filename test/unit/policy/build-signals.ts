@@ -9,6 +9,11 @@ export interface SignalFacts {
   gpuUtilisation?: number;
   thermal?: ThermalState;
   cpuLoad?: number;
+  /** Which GPU the gpu* facts describe: 'cpu' is GPU 0 with the model on the CPU, N is cuda:N. */
+  gpuOn?: 'cpu' | number;
+  /** The watched GPU's memory, MiB. */
+  gpuFreeMiB?: number;
+  gpuTotalMiB?: number;
 }
 
 export function signals(facts: SignalFacts = {}): Signals {
@@ -19,6 +24,13 @@ export function signals(facts: SignalFacts = {}): Signals {
   if (facts.gpuUtilisation !== undefined) s.gpuUtilisation = known(facts.gpuUtilisation);
   if (facts.thermal !== undefined) s.thermal = known(facts.thermal);
   if (facts.cpuLoad !== undefined) s.cpuLoad = known(facts.cpuLoad);
+  if (facts.gpuOn !== undefined) {
+    s.gpuDevice = known(facts.gpuOn === 'cpu' ? { index: 0, name: 'NVIDIA RTX 4070', modelOnGpu: false } : { index: facts.gpuOn, name: 'NVIDIA RTX 4070', modelOnGpu: true });
+  }
+  if (facts.gpuFreeMiB !== undefined) {
+    const total = facts.gpuTotalMiB ?? 8192;
+    s.gpuMemory = known({ usedMiB: total - facts.gpuFreeMiB, totalMiB: total, freeMiB: facts.gpuFreeMiB, oursMiB: null, othersMiB: null });
+  }
   return s;
 }
 

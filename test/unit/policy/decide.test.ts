@@ -252,3 +252,50 @@ describe('purity', () => {
     expect(d.reason).toBe('2/2 chains: on AC');
   });
 });
+
+// The GPU rules name the GPU they read: the one our session runs on (cuda:N: others' use of it and
+// its free VRAM), or, with the model on the CPU, GPU 0's load as before, saying the model is not there.
+describe('GPU rules and the GPU they are about', () => {
+  test.each<[string, SignalFacts, number, string]>([
+    ['on cuda:1, others busy', { power: 'ac', gpuOthers: 0.82, gpuOn: 1, gpuFreeMiB: 3072 }, 3, '3/4 chains: GPU busy, others 82% on cuda:1 (3.0 of 8.0 GiB VRAM free)'],
+    ['on cuda:0, free', { power: 'ac', gpuOthers: 0.1, gpuOn: 0, gpuFreeMiB: 6246 }, 4, '4/4 chains: on AC, GPU free on cuda:0 (6.1 of 8.0 GiB VRAM free)'],
+    ['on cuda:0, in the band', { power: 'ac', gpuOthers: 0.65, gpuOn: 0 }, 4, '4/4 chains: on AC, GPU others 65% on cuda:0'],
+    ['model on the CPU, GPU 0 busy', { power: 'ac', gpuOthers: 0.82, gpuOn: 'cpu', gpuFreeMiB: 100 }, 3, '3/4 chains: GPU 0 busy, others 82% (model on CPU)'],
+    ['model on the CPU, GPU 0 free', { power: 'ac', gpuOthers: 0.05, gpuOn: 'cpu' }, 4, '4/4 chains: on AC, GPU 0 free (model on CPU)'],
+    ['no GPU reading: as before', { power: 'ac', gpuOthers: 0.8 }, 3, '3/4 chains: GPU busy, others 80%'],
+  ])('%s', (_what, facts, chains, reason) => {
+    play([{ t: 0, facts, chains, reason }]);
+  });
+
+  test('our GPU nearly full: one fewer, with its free memory; on the CPU a full GPU is not ours to free', () => {
+    play([{ t: 0, facts: { power: 'ac', gpuOthers: 0.1, gpuOn: 0, gpuFreeMiB: 300 }, chains: 3, reason: '3/4 chains: cuda:0 memory low, 0.3 of 8.0 GiB free' }]);
+    play([{ t: 0, facts: { power: 'ac', gpuOthers: 0.1, gpuOn: 'cpu', gpuFreeMiB: 300 }, chains: 4, reason: '4/4 chains: on AC, GPU 0 free (model on CPU)' }]);
+    // Free memory without knowing which GPU it is: no rule on a guess.
+    play([{ t: 0, facts: { power: 'ac', gpuFreeMiB: 300 }, chains: 4, reason: '4/4 chains: on AC' }]);
+  });
+
+  test('free VRAM: enters under 5%, leaves only over 10%', () => {
+    const on = (free: number): SignalFacts => ({ power: 'ac', gpuOn: 0, gpuFreeMiB: free, gpuTotalMiB: 10000 });
+    play(
+      [
+        { t: 0, facts: on(600), chains: 4 },
+        { t: 1, facts: on(499), chains: 3 },
+        { t: 2, facts: on(800), chains: 3 },
+        { t: 3, facts: on(1000), chains: 3 },
+        { t: 4, facts: on(1001), chains: 4 },
+      ],
+      noDwell,
+    );
+  });
+
+  test('busy and nearly full together cap once (the same "fewer"), naming both', () => {
+    play([{ t: 0, facts: { power: 'ac', gpuOthers: 0.9, gpuOn: 2, gpuFreeMiB: 200 }, chains: 3, reason: '3/4 chains: GPU busy, others 90% on cuda:2; cuda:2 memory low, 0.2 of 8.0 GiB free' }]);
+  });
+
+  test('freeBelow 0 turns the memory rule off; the GPU rule off turns both off', () => {
+    const noMemory: Rules = { ...DEFAULT_RULES, gpuBusy: { ...DEFAULT_RULES.gpuBusy, freeBelow: 0 } };
+    play([{ t: 0, facts: { power: 'ac', gpuOn: 0, gpuFreeMiB: 10 }, chains: 4 }], noMemory);
+    const off: Rules = { ...DEFAULT_RULES, gpuBusy: { ...DEFAULT_RULES.gpuBusy, enabled: false } };
+    play([{ t: 0, facts: { power: 'ac', gpuOthers: 0.99, gpuOn: 0, gpuFreeMiB: 10 }, chains: 4 }], off);
+  });
+});

@@ -42,6 +42,8 @@ describe('parseRules', () => {
     expect(errorsOf({ lowBattery: { enterBelow: 0.4, leaveAbove: 0.35 } })).toEqual(['lowBattery: leaveAbove (0.35) must be at least enterBelow (0.4)']);
     expect(errorsOf({ gpuBusy: { enterAbove: 0.5, leaveBelow: 0.6 } })).toEqual(['gpuBusy: leaveBelow (0.6) must not be above enterAbove (0.5)']);
     expect(errorsOf({ lowBattery: { criticalBelow: 0.5 } })).toEqual(['lowBattery: criticalBelow (0.5) must not be above enterBelow (0.3)']);
+    expect(errorsOf({ gpuBusy: { freeBelow: 0.2, freeLeaveAbove: 0.1 } })).toEqual(['gpuBusy: freeLeaveAbove (0.1) must be at least freeBelow (0.2)']);
+    expect(errorsOf({ gpuBusy: { freeBelow: 5 } })).toEqual(['gpuBusy.freeBelow: must be a share from 0 to 1 (5% is 0.05); got 5']);
   });
 
   test('every error is reported, not only the first', () => {

@@ -67,7 +67,7 @@ export function summary(finishReason: GenerationSummary['finishReason'] = 'stop'
 export const DEFAULT_RULES_FOR_TESTS: Rules = {
   onBattery: { enabled: true, fewer: 1 },
   lowBattery: { enabled: true, enterBelow: 0.3, leaveAbove: 0.35, chains: 1, criticalBelow: 0.1 },
-  gpuBusy: { enabled: true, enterAbove: 0.7, leaveBelow: 0.6, fewer: 1 },
+  gpuBusy: { enabled: true, enterAbove: 0.7, leaveBelow: 0.6, fewer: 1, freeBelow: 0.05, freeLeaveAbove: 0.1 },
   thermal: { enabled: true, at: 'serious', chains: 1 },
   dwellMs: 10_000,
 };
@@ -81,6 +81,7 @@ export function fakePolicyView(patch: Partial<PolicyView> = {}): PolicyView {
     rules: structuredClone(DEFAULT_RULES_FOR_TESTS),
     history: [],
     simulated: null,
+    gpu: null,
     ...patch,
   };
 }
@@ -95,7 +96,7 @@ export interface PendingChat {
 }
 
 export class FakeBridge implements Bridge {
-  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test', policy: null };
+  state: AppState = { model: null, loading: null, host: { status: 'ready', restarts: 0, message: null }, version: 'test', policy: null, devices: null };
   /** Every command sent to the chain policy, in order. */
   policyCalls: (['auto', boolean] | ['manual', number] | ['rules', unknown] | ['battery', unknown])[] = [];
   /** What the next setPolicyRules answers; default: accepted as given, over the defaults. */

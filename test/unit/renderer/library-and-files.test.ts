@@ -49,13 +49,13 @@ test('context size and threads are kept per model and sent when that model loads
   // Another model starts from its own defaults; the first one's come back with it.
   bridge.nextLoad = fakeModel(2, 'small.safetensors');
   await stores.model.getState().loadPath('/models/small.safetensors');
-  expect(stores.settings.getState().session).toEqual({ contextSize: null, threads: null, kvType: null });
+  expect(stores.settings.getState().session).toEqual({ contextSize: null, threads: null, kvType: null, device: null });
   const reopened = createSettingsStore(storage);
   expect(reopened.getState().sessionFor('big.safetensors')).toEqual({ contextSize: 1024, threads: 2 });
   bridge.nextLoad = fakeModel(4, 'big.safetensors');
   await stores.model.getState().loadPath('/elsewhere/big.safetensors');
   expect(bridge.loads.at(-1)!.options).toEqual({ contextSize: 1024, threads: 2 });
-  expect(stores.settings.getState().session).toEqual({ contextSize: 1024, threads: 2, kvType: null });
+  expect(stores.settings.getState().session).toEqual({ contextSize: 1024, threads: 2, kvType: null, device: null });
   // The KV cache type is kept with them and sent too; a damaged saved value is no choice.
   stores.settings.getState().updateSession({ kvType: 'q8_0' });
   expect(createSettingsStore(storage).getState().sessionFor('big.safetensors')).toEqual({ contextSize: 1024, threads: 2, kvType: 'q8_0' });

@@ -102,7 +102,7 @@ test('engine settings show the model\'s values and reload it with the new ones',
   expect((screen.getByLabelText('Apply engine settings') as HTMLButtonElement).disabled).toBe(true);
   // Emptied, a field means "the default" again.
   fireEvent.change(screen.getByLabelText('Threads'), { target: { value: '' } });
-  expect(stores.settings.getState().session).toEqual({ contextSize: 1024, threads: null, kvType: null });
+  expect(stores.settings.getState().session).toEqual({ contextSize: 1024, threads: null, kvType: null, device: null });
 });
 
 test('a GGUF entry shows its family, its dominant quant type and that it is a GGUF file; old entries show what they have', async () => {

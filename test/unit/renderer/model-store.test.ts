@@ -44,7 +44,7 @@ test('state pushed by the server (another window, the CLI, an engine crash) show
   const store = createModelStore(bridge);
   await store.getState().init();
   const model = fakeModel(3, 'pushed.safetensors');
-  bridge.push({ type: 'state', state: { model, loading: null, host: { status: 'restarting', restarts: 1, message: 'x' }, version: 't', policy: null } });
+  bridge.push({ type: 'state', state: { model, loading: null, host: { status: 'restarting', restarts: 1, message: 'x' }, version: 't', policy: null, devices: null } });
   expect(store.getState().model?.name).toBe('pushed.safetensors');
   expect(store.getState().host.status).toBe('restarting');
   bridge.push({ type: 'crashed', message: 'the engine process was killed by SIGKILL; restarting it' });

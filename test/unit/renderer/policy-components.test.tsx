@@ -111,3 +111,13 @@ test('the rules editor saves in the policy\'s units, shows every problem, and sa
   });
   expect(bridge.policyCalls.at(-1)).toEqual(['rules', {}]);
 });
+
+test('under the reason, the GPU the rules read; none when there is no GPU signal', async () => {
+  await renderApp(fakePolicyView({ reason: '3/4 chains: GPU busy, others 82% on cuda:0', gpu: 'cuda:0 (NVIDIA RTX 4070): others 82%, 2.0 of 8.0 GiB free' }));
+  expect(screen.getByRole('status', { name: 'Chain policy reason' }).textContent).toBe('3/4 chains: GPU busy, others 82% on cuda:0');
+  expect(screen.getByLabelText('Chain policy GPU').textContent).toBe('cuda:0 (NVIDIA RTX 4070): others 82%, 2.0 of 8.0 GiB free');
+  await push({ gpu: 'GPU 0 (NVIDIA RTX 4070): others 10% · the model runs on the CPU' });
+  expect(screen.getByLabelText('Chain policy GPU').textContent).toBe('GPU 0 (NVIDIA RTX 4070): others 10% · the model runs on the CPU');
+  await push({ gpu: null });
+  expect(screen.queryByLabelText('Chain policy GPU')).toBeNull();
+});

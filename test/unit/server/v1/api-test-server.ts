@@ -26,6 +26,7 @@ export interface ApiTestServerOptions {
   hostEnv?: Record<string, string>;
   contextSize?: number; // the context of loads that name none (colm serve --context N)
   kvType?: KvType; // the KV cache type of loads that name none (colm serve --kv-type T)
+  device?: string; // the device of loads that name none (colm serve --device D)
 }
 
 export async function startApiTestServer(options: ApiTestServerOptions = {}): Promise<ApiTestServer> {
@@ -33,7 +34,7 @@ export async function startApiTestServer(options: ApiTestServerOptions = {}): Pr
   const rendererDir = mkdtempSync(join(tmpdir(), 'colm-api-ui-'));
   const host = new HostClient({ env: options.hostEnv ?? {} });
   const openAi = options.openAi === null ? undefined : (options.openAi ?? {});
-  const server = await startServer({ port: 0, dataDir, rendererDir, hostClient: host, version: 'test', openAi, contextSize: options.contextSize, kvType: options.kvType });
+  const server = await startServer({ port: 0, dataDir, rendererDir, hostClient: host, version: 'test', openAi, contextSize: options.contextSize, kvType: options.kvType, device: options.device });
   if (options.loadModel) {
     await host.start();
     await server.controller.load(FIXTURE_MODEL, FIXTURE_MODEL_ID);
