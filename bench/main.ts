@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 
 import { ggufBench } from './gguf-bench.js';
 import { compareWithLlamaCpp, formatTable } from './llama-cpp/compare.js';
-import { measureKvDecode, measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
+import { measureDecodeLoop, measureKvDecode, measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
 import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
 import { trainThroughput } from './train-throughput.js';
 
@@ -265,11 +265,36 @@ async function elastic(): Promise<void> {
   model.dispose();
 }
 
+// The native decode loop (one call per reply) against the per-token evaluate() path it replaced,
+// on the default model (small: per-token overhead shows) and a dense 130M model, 1 and 2 threads.
+async function decodeLoop(): Promise<void> {
+  const hasNativeLoop = typeof (loadAddon().Session.prototype as { generate?: unknown }).generate === 'function';
+  const models: [string, () => Promise<string>, number][] = [
+    ['default (models/, 4.85M, F32, k=4)', async () => resolve('models/colm-default.safetensors'), quick ? 64 : 200],
+    [`${DENSE_130M.name} BF16`, () => syntheticModel(DENSE_130M, 'BF16', log), quick ? 8 : 24],
+  ];
+  const rows: (string | number)[][] = [];
+  const results = [];
+  for (const [name, path, tokens] of models) {
+    const model = await loadModel(await path());
+    for (const threads of [1, 2]) {
+      const r = await measureDecodeLoop(model, { threads, tokens, rounds: quick ? 2 : 4, hasNativeLoop });
+      const sorted = [...r.ratios].sort((a, b) => a - b);
+      const median = sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
+      rows.push([name, threads, r.perToken, r.native ?? '-', r.native ? r.native / r.perToken : '-', sorted.length ? `${sorted[0]!.toFixed(2)}..${sorted.at(-1)!.toFixed(2)} (median ${median.toFixed(2)})` : '-']);
+      results.push({ model: name, threads, tokens, ...r });
+    }
+    model.dispose();
+  }
+  report.decodeLoop = results;
+  table('Decode loop: Session.generate tok/s, native loop against one evaluate() per token (best of rounds; per-round ratios)', ['model', 'threads', 'per-token tok/s', 'native tok/s', 'ratio', 'round ratios'], rows);
+}
+
 const threads = Math.min(2, cpus().length);
 const system = loadAddon().systemInfo();
 report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernels: system.kernels, available: system.kernelsAvailable };
 log(`# CoLM Desktop benchmark\nmachine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; kernels ${system.kernels} (available: ${system.kernelsAvailable?.join(', ')})`);
-// --only SECTION (kernels, gemm, end-to-end, llama-cpp, gguf, elastic, kv, training) runs one section;
+// --only SECTION (kernels, gemm, end-to-end, llama-cpp, gguf, elastic, kv, decode-loop, training) runs one section;
 // --only kernels includes gemm.
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
@@ -282,5 +307,6 @@ if (runs('llama-cpp')) await llamaCpp();
 if (runs('gguf')) await gguf();
 if (runs('elastic')) await elastic();
 if (runs('kv')) await kvTypes();
+if (runs('decode-loop')) await decodeLoop();
 if (runs('training')) report.training = await trainThroughput({ steps: quick ? 2 : 4, ...(quick ? { maskedDense: false } : {}) }, log);
 if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -105,3 +105,43 @@ export async function measureKvDecode(
     sessions.forEach((s) => s.dispose());
   }
 }
+
+/**
+ * Decode rate of Session.generate (greedy, no stop) through the native decode loop and through the
+ * earlier per-token evaluate() path, on one session, the two taking turns for `rounds` rounds (a
+ * busy machine slows both alike). Rate: tokens after the first over the wall time from the first
+ * token's arrival to the last's, as a consumer of the stream sees it. `native` is null when the
+ * addon has no decode loop (an older build, for before/after runs).
+ */
+export async function measureDecodeLoop(
+  model: Model,
+  opts: { threads: number; tokens: number; rounds: number; chains?: number; hasNativeLoop: boolean },
+): Promise<{ perToken: number; native: number | null; ratios: number[] }> {
+  const session = model.createSession({ contextSize: 32 + opts.tokens, threads: opts.threads });
+  const prompt = promptOf(16, model.config.vocabSize);
+  const rate = async (decodeLoop: 'native' | 'per-token'): Promise<number> => {
+    let first = 0;
+    let n = 0;
+    for await (const t of session.generate(prompt, { decodeLoop, maxTokens: opts.tokens, temperature: 0, stopTokens: [], chains: opts.chains })) {
+      if (t.token < 0) continue;
+      if (++n === 1) first = performance.now();
+    }
+    return (n - 1) / ((performance.now() - first) / 1000);
+  };
+  try {
+    let perToken = 0;
+    let native = 0;
+    const ratios: number[] = [];
+    for (let round = 0; round < opts.rounds; round++) {
+      const a = await rate('per-token');
+      perToken = Math.max(perToken, a);
+      if (!opts.hasNativeLoop) continue;
+      const b = await rate('native');
+      native = Math.max(native, b);
+      ratios.push(b / a);
+    }
+    return { perToken, native: opts.hasNativeLoop ? native : null, ratios };
+  } finally {
+    session.dispose();
+  }
+}

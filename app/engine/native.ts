@@ -32,8 +32,39 @@ export interface NativeEvalResult {
   position: number;
 }
 
+export interface NativeGenerateOptions {
+  /** Chain count of the first token; later ones read the value setChains()/release() last set. */
+  chains: number;
+  sampler: NativeSampler;
+  maxTokens?: number; // default 256
+  /** A sampled stop token is delivered, then the loop ends without evaluating it. */
+  stopTokens?: Int32Array;
+  /** The first evaluation takes the prefill path (CoLM-Air: cache from chain 1). Default true. */
+  prefill?: boolean;
+  /** Evaluate each token after the first only once release() allows it. Default false. */
+  lockstep?: boolean;
+  /** Tokens sampled less than this apart may reach onToken in one wake-up of the JS thread (default 4 ms; lockstep: never). */
+  batchMs?: number;
+}
+
+export interface NativeGenerateResult {
+  finish: 'stop' | 'length' | 'abort' | 'context';
+  produced: number; // tokens delivered to onToken
+  position: number; // the session's position at the end (every delivered token but the last is evaluated)
+}
+
+/** Called on the JS thread for every sampled token, in order, before the promise settles. */
+export type NativeTokenCallback = (token: number, chains: number, evalMs: number, atMs: number) => void;
+
 export interface NativeSession {
   evaluate(tokens: Int32Array, chains: number, options?: NativeEvaluateOptions): Promise<NativeEvalResult>;
+  /** The native decode loop (native/include/colm/decode.h): many tokens in one call. */
+  generate(tokens: Int32Array, options: NativeGenerateOptions, onToken: NativeTokenCallback): Promise<NativeGenerateResult>;
+  /** Chain count of the running generate()'s next token (no effect when none runs). */
+  setChains(chains: number): void;
+  /** Lockstep generate(): allow one more token, at `chains`. */
+  release(chains: number): void;
+  /** Stops a running evaluation (between layers) or generation (before its next token). */
   cancel(): void;
   truncate(length: number): void;
   kvCache(layer: number, values?: boolean): Float32Array;

@@ -1,11 +1,17 @@
 // Session: new Session(model, {contextSize, threads, captureHidden, windowRing, kvType, device}).
-// evaluate() runs in an AsyncWorker and resolves to {logits, token}; one evaluation at a time per
-// session. device: "cpu" (default) or "cuda:N"; both are a colm::InferenceSession (colm/backend.h),
+// evaluate() runs in an AsyncWorker and resolves to {logits, token}; generate() runs the decode
+// loop (colm/decode.h) on its own thread, hands every token to a JS callback as it is sampled
+// (a thread-safe function) and resolves with how the loop ended. One evaluation or generation at
+// a time per session. device: "cpu" (default) or "cuda:N"; both are a colm::InferenceSession (colm/backend.h),
 // so nothing below branches on the device.
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "bindings.h"
 #include "colm/backend.h"
+#include "colm/decode.h"
 #include "colm/sampler.h"
 #include "colm/session.h"
 #include "js_values.h"
@@ -90,12 +96,119 @@ class EvalWorker : public Napi::AsyncWorker {
   bool aborted_ = false;
 };
 
+
+// One generate() call: the loop runs on `thread`; tokens reach JS through `tsfn`, whose finalizer
+// (on the JS thread, after the last token's callback) joins the thread and settles the promise,
+// so the promise never overtakes a token.
+struct GenerateJob {
+  std::shared_ptr<colm::InferenceSession> session;
+  std::vector<int32_t> tokens;
+  colm::DecodeOptions options;
+  std::shared_ptr<colm::DecodeControl> control;
+  colm::Sampler* sampler = nullptr;
+  Napi::ObjectReference sampler_ref;
+  Napi::ThreadSafeFunction tsfn;
+  Napi::Promise::Deferred deferred;
+  std::thread thread;
+  std::shared_ptr<bool> busy;
+  std::shared_ptr<std::shared_ptr<colm::DecodeControl>> running;  // the wrap's slot for cancel()/setChains()
+  colm::DecodeResult result;
+  std::string error;         // the loop threw
+  std::string callback_error;  // the JS callback threw (the loop was stopped)
+  double batch_ms = 4.0;         // tokens closer together than this reach JS together
+  std::mutex queue_mutex;        // guards queued, call_queued, last_call
+  std::vector<colm::DecodedToken> queued;
+  bool call_queued = false;      // a Deliver call is queued and has not taken the tokens yet
+  std::chrono::steady_clock::time_point last_call;
+
+  explicit GenerateJob(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+
+  void Run() {
+    try {
+      result = colm::decode(*session, tokens.data(), int32_t(tokens.size()), *sampler, options, *control,
+                            [this](const colm::DecodedToken& t) { Hand(t, false); });
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (error.empty()) error = "generation failed";
+    }
+    Hand(colm::DecodedToken{}, true);
+    result.position = session->position();
+    tsfn.Release();
+  }
+
+  // The loop's side: queue a token for JS. Each wake-up of the JS thread takes a core from the
+  // engine's threads (on a 2-core laptop, from the pool itself), so tokens that come faster than
+  // batch_ms go in one call: the first token, every token in lockstep, and any token batch_ms
+  // after the last call go at once; the rest join the next call (or the final flush). A call
+  // still queued takes whatever arrives before it runs.
+  void Hand(const colm::DecodedToken& t, bool flush) {
+    std::unique_lock<std::mutex> lock(queue_mutex);
+    if (!flush) queued.push_back(t);
+    if (call_queued || queued.empty()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!flush && !options.lockstep && t.index > 0 &&
+        std::chrono::duration<double, std::milli>(now - last_call).count() < batch_ms)
+      return;
+    call_queued = true;
+    last_call = now;
+    lock.unlock();
+    if (tsfn.BlockingCall(this, [](Napi::Env env, Napi::Function fn, GenerateJob* job) { job->Deliver(env, fn); }) != napi_ok) {
+      std::lock_guard<std::mutex> relock(queue_mutex);
+      call_queued = false;
+    }
+  }
+
+  // On the JS thread: every queued token, in order, one onToken call each. A throwing callback
+  // stops the loop; the promise rejects with its error.
+  void Deliver(Napi::Env env, Napi::Function on_token) {
+    std::vector<colm::DecodedToken> batch;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex);
+      batch.swap(queued);
+      call_queued = false;
+    }
+    if (!env || !on_token) return;
+    for (const colm::DecodedToken& t : batch) {
+      if (!callback_error.empty()) return;
+      try {
+        on_token.Call({Napi::Number::New(env, t.token), Napi::Number::New(env, t.chains),
+                       Napi::Number::New(env, t.eval_ms), Napi::Number::New(env, t.at_ms)});
+      } catch (const Napi::Error& e) {
+        callback_error = e.Message();
+        control->stop();
+        session->request_cancel();
+      }
+    }
+  }
+
+  static void Finalize(Napi::Env env, GenerateJob* job) {
+    std::unique_ptr<GenerateJob> owned(job);
+    if (job->thread.joinable()) job->thread.join();
+    *job->busy = false;
+    if (*job->running == job->control) job->running->reset();
+    job->sampler_ref.Reset();
+    if (!job->callback_error.empty() || !job->error.empty()) {
+      const std::string& message = job->callback_error.empty() ? job->error : job->callback_error;
+      job->deferred.Reject(MakeError(env, message, false).Value());
+      return;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("finish", Napi::String::New(env, colm::decode_finish_name(job->result.finish)));
+    out.Set("produced", Napi::Number::New(env, job->result.produced));
+    out.Set("position", Napi::Number::New(env, job->result.position));
+    job->deferred.Resolve(out);
+  }
+};
+
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(
         env, "Session",
         {InstanceMethod("evaluate", &SessionWrap::Evaluate),
+         InstanceMethod("generate", &SessionWrap::Generate),
+         InstanceMethod("setChains", &SessionWrap::SetChains),
+         InstanceMethod("release", &SessionWrap::Release),
          InstanceMethod("cancel", &SessionWrap::Cancel),
          InstanceMethod("truncate", &SessionWrap::Truncate),
          InstanceMethod("kvCache", &SessionWrap::KvCache),
@@ -199,7 +312,74 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     return p;
   }
 
+  // generate(tokens: Int32Array, {chains, sampler, maxTokens?, stopTokens?: Int32Array,
+  //          prefill?, lockstep?, batchMs?}, onToken(token, chains, evalMs, atMs)) ->
+  //          Promise<{finish, produced, position}>. finish: 'stop' | 'length' | 'abort' | 'context'.
+  // Every token reaches onToken, in order, before the promise settles; tokens sampled less than
+  // batchMs (default 4) apart may arrive in one wake-up of the JS thread.
+  Napi::Value Generate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    RequireIdle(env);
+    if (info.Length() < 3 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || !info[1].IsObject() ||
+        !info[2].IsFunction())
+      throw Napi::TypeError::New(env, "generate(tokens: Int32Array, options: {chains, sampler, ...}, onToken: Function)");
+    Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
+    if (tokens.ElementLength() == 0) throw Napi::TypeError::New(env, "generate: the token list is empty");
+    Napi::Object o = info[1].As<Napi::Object>();
+    auto job = std::make_unique<GenerateJob>(env);
+    job->tokens.assign(tokens.Data(), tokens.Data() + tokens.ElementLength());
+    const int32_t chains = int32_t(GetInteger(o, "chains", "options"));
+    Napi::Value sv = o.Get("sampler");
+    job->sampler = sv.IsObject() ? UnwrapSampler(sv) : nullptr;
+    if (!job->sampler) throw Napi::TypeError::New(env, "options.sampler must be a Sampler");
+    job->sampler_ref = Napi::Persistent(sv.As<Napi::Object>());
+    if (!o.Get("maxTokens").IsUndefined()) job->options.max_tokens = int32_t(GetInteger(o, "maxTokens", "options"));
+    Napi::Value st = o.Get("stopTokens");
+    if (st.IsTypedArray() && st.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+      Napi::Int32Array a = st.As<Napi::Int32Array>();
+      job->options.stop_tokens.assign(a.Data(), a.Data() + a.ElementLength());
+    } else if (!st.IsUndefined() && !st.IsNull()) {
+      throw Napi::TypeError::New(env, "options.stopTokens must be an Int32Array");
+    }
+    job->options.prefill = GetBool(o, "prefill", "options", true);
+    job->options.lockstep = GetBool(o, "lockstep", "options", false);
+    if (!o.Get("batchMs").IsUndefined()) job->batch_ms = o.Get("batchMs").ToNumber().DoubleValue();
+    job->session = session_;
+    job->control = std::make_shared<colm::DecodeControl>(chains);
+    job->busy = busy_;
+    job->running = running_;
+    GenerateJob* raw = job.get();
+    job->tsfn = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "colm.generate", 0, 1, raw,
+                                              [](Napi::Env env, GenerateJob* j) { GenerateJob::Finalize(env, j); });
+    Napi::Promise p = job->deferred.Promise();
+    *busy_ = true;
+    *running_ = job->control;
+    job.release();  // owned by the thread-safe function's finalizer from here on
+    raw->thread = std::thread([raw] { raw->Run(); });
+    return p;
+  }
+
+  // The chain count of the next token of the running generate() (read before each token).
+  Napi::Value SetChains(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "setChains(chains: number)");
+    if (auto c = *running_) c->set_chains(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
+
+  // Lockstep generate(): lets one more token be evaluated, at `chains`.
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "release(chains: number)");
+    if (auto c = *running_) c->release(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
+
+  // Stops the running evaluation (between two layers) or generation (before its next token).
   Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    if (auto c = *running_) c->stop();
     if (session_) session_->request_cancel();
     return info.Env().Undefined();
   }
@@ -267,6 +447,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
   // Frees the KV cache now; a running evaluation is cancelled and keeps what it needs alive.
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    if (auto c = *running_) c->stop();
     if (session_) session_->request_cancel();
     session_.reset();
     return info.Env().Undefined();
@@ -287,6 +468,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
   std::shared_ptr<colm::InferenceSession> session_;
   std::shared_ptr<bool> busy_ = std::make_shared<bool>(false);
+  std::shared_ptr<std::shared_ptr<colm::DecodeControl>> running_ = std::make_shared<std::shared_ptr<colm::DecodeControl>>();
 };
 
 }  // namespace

@@ -21,4 +21,9 @@ void swiglu(float* g, const float* u, int32_t n);
 // y[i] += x[i]
 void add_into(float* y, const float* x, int32_t n);
 
+// The residual add and the next block's norm in one pass over the row: x[:d_k] += r[:d_k], then
+// out = chain_rmsnorm(x) (the bits of add_into followed by chain_rmsnorm).
+void add_rmsnorm(float* x, const float* r, const float* w, const std::vector<int32_t>& cum, int32_t k,
+                 float eps, float* out);
+
 }  // namespace colm

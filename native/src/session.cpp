@@ -294,9 +294,11 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     float* v_rows = direct ? f32_v + size_t(layer_row0 + row0) * kvdim : s.v_new.data();
 
     // ---- attention ----
-    for (int32_t t = 0; t < T; ++t)
-      chain_rmsnorm(s.x.data() + size_t(t) * D, w.input_norm.data(), l.cum_hidden, k,
-                    c.rms_norm_eps, s.a.data() + size_t(t) * D);
+    // The input norm of layer 0 here; of later layers, fused with the previous residual add.
+    if (layer == 0)
+      for (int32_t t = 0; t < T; ++t)
+        chain_rmsnorm(s.x.data() + size_t(t) * D, w.input_norm.data(), l.cum_hidden, k,
+                      c.rms_norm_eps, s.a.data() + size_t(t) * D);
     // K and V go straight into the cache rows of these positions. Air: one dense block that
     // reads chain 1's slice; plain: the KV heads of chains 1..k.
     const MatmulJob qkv[3] = {job(w.q, k, s.a.data(), D, s.q.data(), qdim),
@@ -349,12 +351,11 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     att.ring = ring;
     attention(att, pool);
     apply(w.o, k, s.att.data(), qdim, s.tmp.data(), D, T, pool);
-    for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
 
     // ---- SwiGLU feed-forward ----
     for (int32_t t = 0; t < T; ++t)
-      chain_rmsnorm(s.x.data() + size_t(t) * D, w.post_norm.data(), l.cum_hidden, k,
-                    c.rms_norm_eps, s.a.data() + size_t(t) * D);
+      add_rmsnorm(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, w.post_norm.data(), l.cum_hidden,
+                  k, c.rms_norm_eps, s.a.data() + size_t(t) * D);
     const MatmulJob gate_up[2] = {job(w.gate, k, s.a.data(), D, s.gate.data(), H),
                                   job(w.up, k, s.a.data(), D, s.up.data(), H)};
     matmul_jobs(gate_up, 2, T, pool);
@@ -363,7 +364,14 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     const int32_t hk = l.cum_ffn[size_t(k)];
     for (int32_t t = 0; t < T; ++t) swiglu(s.gate.data() + size_t(t) * H, s.up.data() + size_t(t) * H, hk);
     apply(w.down, k, s.gate.data(), H, s.tmp.data(), D, T, pool);
-    for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
+    if (layer + 1 < c.num_layers) {
+      const LayerWeights& next = m.layers[size_t(layer) + 1];
+      for (int32_t t = 0; t < T; ++t)
+        add_rmsnorm(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, next.input_norm.data(),
+                    l.cum_hidden, k, c.rms_norm_eps, s.a.data() + size_t(t) * D);
+    } else {
+      for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
+    }
     capture(layer + 1);
   }
 
