@@ -56,6 +56,9 @@ describe('models', () => {
       chain_ratios: model.config.chains,
       context_length: 256,
       parameters: { '1': model.parameterCounts[0], '2': model.parameterCounts[1], '3': model.parameterCounts[2], '4': model.parameterCounts[3] },
+      // Where the session runs and why (the CUDA backend is not verified yet, so auto keeps the CPU).
+      device: 'cpu',
+      device_reason: expect.stringMatching(/^cpu: ./),
     });
     expect((await client.models.retrieve(FIXTURE_MODEL_ID)).id).toBe(FIXTURE_MODEL_ID);
   });
