@@ -205,6 +205,42 @@ async function gguf(): Promise<void> {
   );
 }
 
+interface AttentionRow {
+  context: number;
+  prefill_chunk_ms: number;
+  prefill_gflops: number;
+  prefill_of_gemm: number;
+  decode_ms: number;
+  decode_gflops: number;
+  decode_gbps: number;
+}
+
+// Attention alone (native/bench/bench_attention.cpp), per kernel set: the last 256-query chunk of
+// a 2k and an 8k prompt, and one decode step after them, for air4-500m's chain-1 heads in a BF16
+// cache. The prefill rate is read against the same run's dense BF16 GEMM rate, since chain-1
+// prefill at long contexts is mostly attention (docs/BENCHMARKS.md, Long-context attention).
+function attention(threads: number): void {
+  const exe = resolve('build/native/colm_bench_attention');
+  const sets = (loadAddon().systemInfo().kernelsAvailable ?? []).filter((k) => k !== 'scalar');
+  const rows: (string | number)[][] = [];
+  const results = [];
+  for (const set of sets) {
+    const r = spawnSync(exe, ['--threads', String(threads), '--kernels', set, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`${exe} failed: ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { kernels: string; threads: number; gemm_gflops: number; results: AttentionRow[] };
+    results.push(out);
+    for (const x of out.results) {
+      rows.push([out.kernels, x.context, x.prefill_chunk_ms, x.prefill_gflops, out.gemm_gflops, x.prefill_of_gemm, x.decode_ms, x.decode_gflops, x.decode_gbps]);
+    }
+  }
+  table(
+    `Attention alone (air4-500m chain 1: 8 query heads, 4 KV heads, head_dim 64, BF16 cache; ${threads} threads): the last 256 queries of a prompt, one decode step after it`,
+    ['kernels', 'context', 'prefill ms', 'GFLOP/s', 'GEMM GFLOP/s', 'of GEMM', 'decode ms', 'decode GFLOP/s', 'decode GB/s'],
+    rows,
+  );
+  report.attention = results;
+}
+
 // KV cache types: decode with a long filled context, where attention streams K and V rows of every
 // past position (docs/BENCHMARKS.md, KV cache types).
 async function kvTypes(): Promise<void> {
@@ -302,6 +338,7 @@ const runs = (section: string) => only === undefined || only === section;
 let triad = 0;
 if (runs('kernels') || runs('end-to-end')) triad = kernels(threads).triad;
 if (runs('kernels') || runs('gemm')) gemm();
+if (runs('attention')) attention(threads);
 if (runs('end-to-end')) await endToEnd(triad);
 if (runs('llama-cpp')) await llamaCpp();
 if (runs('gguf')) await gguf();

@@ -83,9 +83,23 @@ void merge_partials(const Partial* parts, int32_t n, float scale, int32_t hd, fl
   for (int32_t d = 0; d < hd; ++d) out[d] *= inv;
 }
 
+// fn(j) for the query heads that read KV head `kv`, in order: Air tiles (kv, kv + h_kv, ...),
+// plain groups (kv * group, ...). A decode task takes all of them, so the chunk's K and V rows
+// come from memory once and from the cache for the other heads of the group.
+template <class HeadFn>
+void for_heads_of_kv(const AttentionArgs& a, int32_t kv, const HeadFn& fn) {
+  if (a.tiled_kv_map) {
+    for (int32_t j = kv; j < a.n_query_heads; j += a.num_kv_heads) fn(j);
+  } else {
+    for (int32_t j = kv * a.group; j < std::min(a.n_query_heads, (kv + 1) * a.group); ++j) fn(j);
+  }
+}
+
 void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
   const int32_t H = a.n_query_heads, hd = a.head_dim;
   const float scale = attention_scale(a);
+  // KV heads some query head reads (sub-model k may use fewer than the cache holds).
+  const int32_t n_kv = std::min(a.num_kv_heads, a.tiled_kv_map ? H : (H + a.group - 1) / a.group);
   // Keys of query t: first_visible_key(pos0 + t) .. pos0 + t, in chunks of kKeyTile.
   auto keys_of = [&](int32_t t, int32_t& first, int32_t& n) {
     first = first_visible_key(a, a.pos0 + t);
@@ -98,20 +112,23 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
     max_chunks = std::max(max_chunks, (n + kKeyTile - 1) / kKeyTile);
   }
   if (max_chunks == 1) {
-    // Short context: one task per (query, head), normalised in place.
-    pool.run(a.T * H, [&](int task) {
-      const int32_t t = task / H, j = task % H;
+    // Short context: one task per (query, KV head), normalised in place.
+    pool.run(a.T * n_kv, [&](int task) {
+      const int32_t t = task / n_kv;
       int32_t first, n;
       keys_of(t, first, n);
-      Partial p{0.0f, 0.0f, a.out + t * a.q_stride + int64_t(j) * hd};
-      decode_chunk(a, t, j, first, n, p);
-      const float inv = 1.0f / p.sum;
-      for (int32_t d = 0; d < hd; ++d) p.out[d] *= inv;
+      for_heads_of_kv(a, task % n_kv, [&](int32_t j) {
+        Partial p{0.0f, 0.0f, a.out + t * a.q_stride + int64_t(j) * hd};
+        decode_chunk(a, t, j, first, n, p);
+        const float inv = 1.0f / p.sum;
+        for (int32_t d = 0; d < hd; ++d) p.out[d] *= inv;
+      });
     });
     return;
   }
-  // Long context: every chunk of every (query, head) is a task, so a few heads still keep every
-  // thread busy; the partials are merged in chunk order on this thread (a few hundred floats).
+  // Long context: every chunk of every (query, KV head) is a task, so a few heads still keep every
+  // thread busy; the partials (per query head) are merged in chunk order on this thread (a few
+  // hundred floats each).
   // (The buffers are this thread's; the tasks reach them through the pointers: a thread_local
   // named inside the lambda would be each worker's own.)
   thread_local std::vector<float> outs_buffer;
@@ -121,16 +138,19 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
   parts_buffer.resize(n_parts);
   float* const outs = outs_buffer.data();
   Partial* const parts = parts_buffer.data();
-  pool.run(int(n_parts), [&](int task) {
+  pool.run(a.T * n_kv * max_chunks, [&](int task) {
     const int32_t c = task % max_chunks, row = task / max_chunks;
-    const int32_t t = row / H, j = row % H;
+    const int32_t t = row / n_kv;
     int32_t first, n;
     keys_of(t, first, n);
     const int32_t c_first = c * kKeyTile;
     if (c_first >= n) return;
-    Partial& p = parts[task];
-    p.out = outs + size_t(task) * hd;
-    decode_chunk(a, t, j, first + c_first, std::min(kKeyTile, n - c_first), p);
+    for_heads_of_kv(a, row % n_kv, [&](int32_t j) {
+      const size_t part = (size_t(t) * H + j) * max_chunks + c;
+      Partial& p = parts[part];
+      p.out = outs + part * hd;
+      decode_chunk(a, t, j, first + c_first, std::min(kKeyTile, n - c_first), p);
+    });
   });
   for (int32_t row = 0; row < a.T * H; ++row) {
     const int32_t t = row / H, j = row % H;

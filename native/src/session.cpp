@@ -19,6 +19,23 @@ namespace {
 // Positions evaluated in one forward call: bounds the scratch memory of a long prefill.
 constexpr int32_t kMaxChunk = 256;
 
+// fn(t) for every row t < T. A few rows (decode) run on this thread: no pool wake-up; more run
+// over the pool in runs of kRowsPerTask, so the per-row work of a prefill (norms, RoPE, the
+// cache stores, SwiGLU) does not leave the other threads idle. A row's result does not depend
+// on which thread computed it.
+template <class RowFn>
+void for_rows(int32_t T, ThreadPool& pool, const RowFn& fn) {
+  constexpr int32_t kRowsPerTask = 8;
+  if (T < 2 * kRowsPerTask || pool.size() == 1) {
+    for (int32_t t = 0; t < T; ++t) fn(t);
+    return;
+  }
+  pool.run((T + kRowsPerTask - 1) / kRowsPerTask, [&](int task) {
+    const int32_t t1 = std::min(T, (task + 1) * kRowsPerTask);
+    for (int32_t t = task * kRowsPerTask; t < t1; ++t) fn(t);
+  });
+}
+
 // The blocks of sub-model k: chains 1..k of a chain linear (a dense map has one block).
 MatmulJob job(const ChainLinear& lin, int32_t k, const float* x, int64_t ldx, float* y, int64_t ldy) {
   return {lin.blocks.data(), std::min<int32_t>(k, int32_t(lin.blocks.size())), x, ldx, y, ldy};
@@ -266,11 +283,11 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   // prefix keeps its scales).
   WeightView embed_prefix = m.embed;
   embed_prefix.cols = dk;
-  for (int32_t t = 0; t < T; ++t) {
+  for_rows(T, pool, [&](int32_t t) {
     widen_row(embed_prefix, tokens[t], s.x.data() + size_t(t) * D);
     rope_angles(m.rope_inv_freq, pos0 + t, s.cos_t.data() + size_t(t) * half,
                 s.sin_t.data() + size_t(t) * half);
-  }
+  });
   capture(0);
 
   for (int32_t layer = 0; layer < c.num_layers; ++layer) {
@@ -296,9 +313,10 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     // ---- attention ----
     // The input norm of layer 0 here; of later layers, fused with the previous residual add.
     if (layer == 0)
-      for (int32_t t = 0; t < T; ++t)
+      for_rows(T, pool, [&](int32_t t) {
         chain_rmsnorm(s.x.data() + size_t(t) * D, w.input_norm.data(), l.cum_hidden, k,
                       c.rms_norm_eps, s.a.data() + size_t(t) * D);
+      });
     // K and V go straight into the cache rows of these positions. Air: one dense block that
     // reads chain 1's slice; plain: the KV heads of chains 1..k.
     const MatmulJob qkv[3] = {job(w.q, k, s.a.data(), D, s.q.data(), qdim),
@@ -308,7 +326,7 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     add_bias(w.q, k, s.q.data(), qdim, T);
     add_bias(w.k, k, k_rows, kvdim, T);
     add_bias(w.v, k, v_rows, kvdim, T);
-    for (int32_t t = 0; t < T; ++t) {
+    for_rows(T, pool, [&](int32_t t) {
       float* q_row = s.q.data() + size_t(t) * qdim;
       float* k_row = k_rows + size_t(t) * kvdim;
       if (!w.q_norm.empty()) {
@@ -320,17 +338,15 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
       const float* st = s.sin_t.data() + size_t(t) * half;
       rope_apply(q_row, n_q, hd, hd, ct, st);
       rope_apply(k_row, n_kv, hd, hd, ct, st);
-    }
-    if (!direct) {
-      // Only the K/V heads of chains 1..k were computed: store those heads, leaving the rest of
-      // each row (other chains, written by other passes) alone. A head is rounded on its own
-      // (Q8_0 blocks never cross heads), so its bits do not depend on which pass wrote it.
-      for (int32_t t = 0; t < T; ++t) {
+      if (!direct) {
+        // Only the K/V heads of chains 1..k were computed: store those heads, leaving the rest
+        // of each row (other chains, written by other passes) alone. A head is rounded on its
+        // own (Q8_0 blocks never cross heads), so its bits do not depend on which pass wrote it.
         const int64_t r = layer_row0 + (ring > 0 ? (pos0 + t) % ring : pos0 + t);
-        k_cache_.store(r, k_rows + size_t(t) * kvdim, n_kv);
+        k_cache_.store(r, k_row, n_kv);
         v_cache_.store(r, v_rows + size_t(t) * kvdim, n_kv);
       }
-    }
+    });
     AttentionArgs att;
     att.q = s.q.data();
     att.q_stride = qdim;
@@ -353,22 +369,24 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
     apply(w.o, k, s.att.data(), qdim, s.tmp.data(), D, T, pool);
 
     // ---- SwiGLU feed-forward ----
-    for (int32_t t = 0; t < T; ++t)
+    for_rows(T, pool, [&](int32_t t) {
       add_rmsnorm(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, w.post_norm.data(), l.cum_hidden,
                   k, c.rms_norm_eps, s.a.data() + size_t(t) * D);
+    });
     const MatmulJob gate_up[2] = {job(w.gate, k, s.a.data(), D, s.gate.data(), H),
                                   job(w.up, k, s.a.data(), D, s.up.data(), H)};
     matmul_jobs(gate_up, 2, T, pool);
     add_bias(w.gate, k, s.gate.data(), H, T);
     add_bias(w.up, k, s.up.data(), H, T);
     const int32_t hk = l.cum_ffn[size_t(k)];
-    for (int32_t t = 0; t < T; ++t) swiglu(s.gate.data() + size_t(t) * H, s.up.data() + size_t(t) * H, hk);
+    for_rows(T, pool, [&](int32_t t) { swiglu(s.gate.data() + size_t(t) * H, s.up.data() + size_t(t) * H, hk); });
     apply(w.down, k, s.gate.data(), H, s.tmp.data(), D, T, pool);
     if (layer + 1 < c.num_layers) {
       const LayerWeights& next = m.layers[size_t(layer) + 1];
-      for (int32_t t = 0; t < T; ++t)
+      for_rows(T, pool, [&](int32_t t) {
         add_rmsnorm(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, next.input_norm.data(),
                     l.cum_hidden, k, c.rms_norm_eps, s.a.data() + size_t(t) * D);
+      });
     } else {
       for (int32_t t = 0; t < T; ++t) add_into(s.x.data() + size_t(t) * D, s.tmp.data() + size_t(t) * D, dk);
     }

@@ -177,7 +177,9 @@ def test_early_stopping_stops_after_patience_and_best_export_holds_the_best_weig
     assert recs[-1].get("early_stop") and not any(r.get("early_stop") for r in recs[:-1])
     assert recs[-1]["eval_bad"] == 2 and all(r["eval_bad"] < 2 for r in recs[:-1])
     best = min(recs, key=lambda r: r["eval_loss"])
-    assert got["best_step"] == best["step"] == recs[-1]["eval_best_step"] < stop
+    # The lowest mean may come at the stopping step itself: the mean can fall while no sub-model
+    # beats its own best (what early stopping counts).
+    assert got["best_step"] == best["step"] == recs[-1]["eval_best_step"] <= stop
     assert os.listdir(os.path.join(run, "best")) == [f"step_{best['step']}"]        # only the best is kept
     with open(os.path.join(run, "best", f"step_{best['step']}", "eval.json")) as f:
         assert json.load(f)["eval_loss"] == best["eval_loss"]
@@ -189,7 +191,8 @@ def test_early_stopping_stops_after_patience_and_best_export_holds_the_best_weig
     at_step = load_run(run, step=best["step"])
     last = load_run(run)
     assert all(torch.equal(a, b) for a, b in zip(exported.state_dict().values(), at_step.state_dict().values()))
-    assert not all(torch.equal(a, b) for a, b in zip(exported.state_dict().values(), last.state_dict().values()))
+    same_as_last = all(torch.equal(a, b) for a, b in zip(exported.state_dict().values(), last.state_dict().values()))
+    assert same_as_last == (best["step"] == stop)                # the best weights, not simply the last
     stream = TokenStream(os.path.join(run, "data"))
     _, held = holdout_split(stream.n_tokens, 0.1, 132)
     again = evaluate(exported, stream, eval_starts(held, 32, 8), 32, 4, torch.device("cpu"), contextlib.nullcontext())
