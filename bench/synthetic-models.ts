@@ -16,6 +16,8 @@ export interface ModelShape {
   kvHeads: number;
   chains: number[];
   kvSharing: boolean;
+  /** max_position_embeddings; default 4096. */
+  maxPositionEmbeddings?: number;
 }
 
 function findRoot(): string {
@@ -36,6 +38,8 @@ export const DENSE_130M: ModelShape = { name: 'dense-130m', hiddenSize: 768, int
 /** About 1.1B parameters (TinyLlama's shape). */
 export const DENSE_1B: ModelShape = { name: 'dense-1b', hiddenSize: 2048, intermediateSize: 5632, layers: 22, heads: 32, kvHeads: 4, chains: [1], kvSharing: false };
 /** A 4-chain CoLM-Air model of about 500M stored parameters. */
+/** DENSE_130M allowing 16k positions: decode and prefill at a filled 8k context. */
+export const DENSE_130M_16K: ModelShape = { ...DENSE_130M, name: 'dense-130m-16k', maxPositionEmbeddings: 16384 };
 export const AIR4_500M: ModelShape = { name: 'air4-500m', hiddenSize: 2048, intermediateSize: 5632, layers: 14, heads: 32, kvHeads: 4, chains: [1, 1, 1, 1], kvSharing: true };
 
 export function parameterCount(s: ModelShape): number {

@@ -20,6 +20,8 @@ export interface SyntheticConfig {
   /** Store chain linears whole (masked) instead of per chain. */
   wholeForm?: boolean;
   seed?: number;
+  /** config.max_position_embeddings (default 4096). */
+  maxPositionEmbeddings?: number;
   /** Called with each tensor before it is written: tests use it to break a checkpoint. */
   tamper?: (name: string, values: Float32Array, shape: number[]) => void;
 }
@@ -110,7 +112,7 @@ export async function writeSyntheticCheckpoint(path: string, cfg: SyntheticConfi
     chains: cfg.chains,
     kv_sharing: cfg.kvSharing ?? false,
     tie_word_embeddings: cfg.tied ?? false,
-    max_position_embeddings: 4096,
+    max_position_embeddings: cfg.maxPositionEmbeddings ?? 4096,
     bos_token_id: 296,
     eos_token_id: 297,
   };

@@ -14,13 +14,13 @@ import { promisify } from 'node:util';
 
 import type { DType } from '../../app/checkpoint/types.js';
 import { writeLlamaGguf } from '../gguf-writer.js';
-import { DENSE_130M, DENSE_1B, syntheticModel, type ModelShape } from '../synthetic-models.js';
+import { DENSE_130M, DENSE_130M_16K, DENSE_1B, syntheticModel, type ModelShape } from '../synthetic-models.js';
 import { parseBenchArgs } from './args.js';
 import type { LlamaCppSpeed } from './measure-llama-cpp.js';
 import { measureOurs } from './measure-ours.js';
 import type { SpeedOptions, SpeedResult } from './protocol.js';
 
-const SHAPES: Record<string, ModelShape> = { 'dense-130m': DENSE_130M, 'dense-1b': DENSE_1B };
+const SHAPES: Record<string, ModelShape> = { 'dense-130m': DENSE_130M, 'dense-130m-16k': DENSE_130M_16K, 'dense-1b': DENSE_1B };
 
 export interface CompareRow {
   model: string;
