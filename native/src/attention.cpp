@@ -95,6 +95,49 @@ void for_heads_of_kv(const AttentionArgs& a, int32_t kv, const HeadFn& fn) {
   }
 }
 
+// Query t's heads that read KV head `kv`, over keys [first, first + n): each head's partial
+// (part_of(j) gives head j's, its `out` set). F32 and BF16 caches take the group kernels (each K
+// and V row read once for every head of the group); the other types one head at a time.
+template <class PartFn>
+void decode_kv_chunk(const AttentionArgs& a, int32_t t, int32_t kv, int32_t first, int32_t n, const PartFn& part_of) {
+  const int32_t hd = a.head_dim;
+  if (!group_attention_supported(a.k_cache->view(a.row0, 1, kv).dtype, hd)) {
+    for_heads_of_kv(a, kv, [&](int32_t j) { decode_chunk(a, t, j, first, n, part_of(j)); });
+    return;
+  }
+  const CpuKernels& kern = cpu_kernels();
+  thread_local std::vector<int32_t> heads;
+  thread_local std::vector<float> q, scores, outs;
+  heads.clear();
+  for_heads_of_kv(a, kv, [&](int32_t j) { heads.push_back(j); });
+  const int32_t G = int32_t(heads.size());
+  q.resize(size_t(G) * hd);
+  scores.resize(size_t(G) * n);
+  outs.resize(size_t(G) * hd);
+  for (int32_t g = 0; g < G; ++g) {
+    const float* src = a.q + t * a.q_stride + int64_t(heads[size_t(g)]) * hd;
+    std::copy(src, src + hd, q.data() + size_t(g) * hd);
+  }
+  // Keys as one or (a ring that wraps) two runs of rows: scores land in their columns, and the
+  // values of the second run carry on the first run's sums.
+  const KeyRuns runs = key_runs(a, first, n);
+  kern.group_scores(q.data(), G, hd, a.k_cache->view(a.row0 + runs.r1, runs.n1, kv), scores.data(), n);
+  if (runs.n1 < n)
+    kern.group_scores(q.data(), G, hd, a.k_cache->view(a.row0, n - runs.n1, kv), scores.data() + runs.n1, n);
+  const float scale = attention_scale(a);
+  for (int32_t g = 0; g < G; ++g) {
+    float* s = scores.data() + size_t(g) * n;
+    Partial& p = part_of(heads[size_t(g)]);
+    p.max_score = kern.row_max(s, n);
+    p.sum = kern.exp_scaled_sum(s, n, scale, scale * p.max_score);
+  }
+  kern.group_values(scores.data(), G, n, a.v_cache->view(a.row0 + runs.r1, runs.n1, kv), outs.data(), hd, false);
+  if (runs.n1 < n)
+    kern.group_values(scores.data() + runs.n1, G, n, a.v_cache->view(a.row0, n - runs.n1, kv), outs.data(), hd, true);
+  for (int32_t g = 0; g < G; ++g)
+    std::copy(outs.data() + size_t(g) * hd, outs.data() + size_t(g + 1) * hd, part_of(heads[size_t(g)]).out);
+}
+
 void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
   const int32_t H = a.n_query_heads, hd = a.head_dim;
   const float scale = attention_scale(a);
@@ -113,13 +156,21 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
   }
   if (max_chunks == 1) {
     // Short context: one task per (query, KV head), normalised in place.
+    thread_local std::vector<Partial> parts_buffer;
+    parts_buffer.resize(size_t(a.T) * H);
+    Partial* const parts = parts_buffer.data();
     pool.run(a.T * n_kv, [&](int task) {
-      const int32_t t = task / n_kv;
+      const int32_t t = task / n_kv, kv = task % n_kv;
       int32_t first, n;
       keys_of(t, first, n);
-      for_heads_of_kv(a, task % n_kv, [&](int32_t j) {
-        Partial p{0.0f, 0.0f, a.out + t * a.q_stride + int64_t(j) * hd};
-        decode_chunk(a, t, j, first, n, p);
+      auto part_of = [&](int32_t j) -> Partial& {
+        Partial& p = parts[size_t(t) * H + j];
+        p.out = a.out + t * a.q_stride + int64_t(j) * hd;
+        return p;
+      };
+      decode_kv_chunk(a, t, kv, first, n, part_of);
+      for_heads_of_kv(a, kv, [&](int32_t j) {
+        const Partial& p = parts[size_t(t) * H + j];
         const float inv = 1.0f / p.sum;
         for (int32_t d = 0; d < hd; ++d) p.out[d] *= inv;
       });
@@ -145,12 +196,13 @@ void attention_rows(const AttentionArgs& a, ThreadPool& pool) {
     keys_of(t, first, n);
     const int32_t c_first = c * kKeyTile;
     if (c_first >= n) return;
-    for_heads_of_kv(a, row % n_kv, [&](int32_t j) {
+    auto part_of = [&](int32_t j) -> Partial& {
       const size_t part = (size_t(t) * H + j) * max_chunks + c;
       Partial& p = parts[part];
       p.out = outs + part * hd;
-      decode_chunk(a, t, j, first + c_first, std::min(kKeyTile, n - c_first), p);
-    });
+      return p;
+    };
+    decode_kv_chunk(a, t, row % n_kv, first + c_first, std::min(kKeyTile, n - c_first), part_of);
   });
   for (int32_t row = 0; row < a.T * H; ++row) {
     const int32_t t = row / H, j = row % H;

@@ -176,3 +176,74 @@ TEST(softmax_kernels_match_std_exp_in_every_variant) {
     }
   }
 }
+
+TEST(group_kernels_match_naive_sums_and_a_head_does_not_depend_on_its_group) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const colm::CpuKernels* k : colm::cpu_kernels_available()) {
+    for (colm::DType dt : {colm::DType::F32, colm::DType::BF16}) {
+      for (int32_t hd : {16, 48, 64, 128, 256}) {
+        for (int32_t n : {1, 15, 16, 17, 40, 256}) {
+          const int32_t G = 5;  // more than one register group, and a remainder
+          // Rows of n keys with a stride of two heads (a cache row holds several KV heads).
+          const int64_t ld = 2 * hd;
+          std::vector<float> rows_f(size_t(n) * ld);
+          for (auto& v : rows_f) v = normal(rng);
+          std::vector<uint16_t> rows_h(rows_f.size());
+          if (dt == colm::DType::BF16) {
+            for (size_t i = 0; i < rows_f.size(); ++i) {
+              rows_h[i] = colm::round_to_bf16(rows_f[i]);
+              const uint32_t bits = uint32_t(rows_h[i]) << 16;
+              std::memcpy(&rows_f[i], &bits, 4);  // the reference reads the rounded values
+            }
+          }
+          const colm::WeightView rows{dt == colm::DType::BF16 ? static_cast<const void*>(rows_h.data()) : rows_f.data(), dt, n, hd, ld};
+          std::vector<float> q(size_t(G) * hd), p(size_t(G) * n);
+          for (auto& v : q) v = normal(rng);
+          for (auto& v : p) v = std::fabs(normal(rng));
+          std::vector<float> s(size_t(G) * n), want_s(s.size()), o(size_t(G) * hd), want_o(o.size());
+          k->group_scores(q.data(), G, hd, rows, s.data(), n);
+          k->group_values(p.data(), G, n, rows, o.data(), hd, false);
+          for (int32_t g = 0; g < G; ++g) {
+            for (int32_t r = 0; r < n; ++r) {
+              double d = 0;
+              for (int32_t i = 0; i < hd; ++i) d += double(q[size_t(g) * hd + i]) * rows_f[size_t(r) * ld + i];
+              want_s[size_t(g) * n + r] = float(d);
+            }
+            for (int32_t i = 0; i < hd; ++i) {
+              double d = 0;
+              for (int32_t r = 0; r < n; ++r) d += double(p[size_t(g) * n + r]) * rows_f[size_t(r) * ld + i];
+              want_o[size_t(g) * hd + i] = float(d);
+            }
+          }
+          const std::string where = std::string(k->name) + (dt == colm::DType::BF16 ? " bf16" : " f32") +
+                                    " hd=" + std::to_string(hd) + " n=" + std::to_string(n);
+          if (!(colm_test::worst_closeness(s.data(), want_s.data(), s.size(), 1e-4, 1e-4) <= 1.0))
+            colm_test::fail(__FILE__, __LINE__, where + " scores");
+          if (!(colm_test::worst_closeness(o.data(), want_o.data(), o.size(), 1e-4, 1e-4) <= 1.0))
+            colm_test::fail(__FILE__, __LINE__, where + " values");
+          // Head 3 alone gives the group's bits; the keys split in two calls too.
+          std::vector<float> s1(static_cast<size_t>(n)), o1(static_cast<size_t>(hd));
+          k->group_scores(q.data() + 3 * hd, 1, hd, rows, s1.data(), n);
+          k->group_values(p.data() + 3 * n, 1, n, rows, o1.data(), hd, false);
+          CHECK(std::memcmp(s1.data(), s.data() + 3 * n, size_t(n) * 4) == 0);
+          CHECK(std::memcmp(o1.data(), o.data() + 3 * hd, size_t(hd) * 4) == 0);
+          if (n > 1) {
+            const int32_t split = n / 3 + 1;
+            colm::WeightView first = rows, second = rows;
+            first.rows = split;
+            second.rows = n - split;
+            second.data = rows.row_ptr(split);
+            std::vector<float> parts(o.size()), s2(s.size());
+            k->group_scores(q.data(), G, hd, first, s2.data(), n);
+            k->group_scores(q.data(), G, hd, second, s2.data() + split, n);
+            CHECK(std::memcmp(s2.data(), s.data(), s.size() * 4) == 0);
+            k->group_values(p.data(), G, n, first, parts.data(), hd, false);
+            k->group_values(p.data() + split, G, n, second, parts.data(), hd, true);
+            CHECK(std::memcmp(parts.data(), o.data(), o.size() * 4) == 0);
+          }
+        }
+      }
+    }
+  }
+}

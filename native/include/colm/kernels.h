@@ -69,7 +69,22 @@ struct CpuKernels {
   // [-87, 88] (clamped there); returns their sum. Scores are scaled here, so the caller passes
   // shift = scale * max and never writes the scaled scores.
   float (*exp_scaled_sum)(float* x, int32_t n, float scale, float shift);
+
+  // ---- decode attention for the G query heads that share one KV head (decode_attention_body.h) ----
+  // F32 or BF16 rows whose cols are a multiple of 16 (group_attention_supported); every K and V
+  // row is read once for the group. A head's results do not depend on G or on which keys share
+  // its call. group_scores: out[g * ldo + r] = q_g . K_r for r < keys.rows (q_g = q + g * ldq).
+  void (*group_scores)(const float* q, int32_t G, int64_t ldq, const WeightView& keys, float* out, int64_t ldo);
+  // group_values: out[g * ldo + d] = sum over r < rows.rows of p[g * ldp + r] * V[r, d], the rows
+  // in order; with `accumulate` from out's values (a run split in two calls gives one call's bits).
+  void (*group_values)(const float* p, int32_t G, int64_t ldp, const WeightView& rows, float* out, int64_t ldo,
+                       bool accumulate);
 };
+
+// The caches group_scores and group_values take; other types use the per-head kernels.
+inline bool group_attention_supported(DType t, int32_t head_dim) {
+  return (t == DType::F32 || t == DType::BF16) && head_dim % 16 == 0 && head_dim <= 256;
+}
 
 // The scalar rounding every narrow_row variant reproduces, one value at a time.
 uint16_t round_to_bf16(float f);

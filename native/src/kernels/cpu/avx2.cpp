@@ -16,6 +16,7 @@
 
 #include "colm/kernels.h"
 #include "pack.h"
+#include "decode_attention_body.h"
 #include "softmax_body.h"
 
 namespace colm {
@@ -629,7 +630,8 @@ void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* 
 const CpuKernels& cpu_kernels_avx2() {
   static const CpuKernels k = {"avx2",    matmul_rows_avx2, kXTile, pack_x_avx2, matmul_rows_packed_avx2,
                                dot_avx2, axpy_avx2, weighted_row_sum_avx2, weighted_row_sum_view_avx2,
-                               narrow_row_avx2, softmax_row_max, softmax_exp_scaled_sum};
+                               narrow_row_avx2, softmax_row_max, softmax_exp_scaled_sum,
+                               group_scores_impl, group_values_impl};
   return k;
 }
 

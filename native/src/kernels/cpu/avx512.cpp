@@ -8,6 +8,7 @@
 
 #include "colm/kernels.h"
 #include "pack.h"
+#include "decode_attention_body.h"
 #include "softmax_body.h"
 
 namespace colm {
@@ -505,7 +506,8 @@ void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float
 const CpuKernels& cpu_kernels_avx512() {
   static const CpuKernels k = {"avx512",     matmul_rows_avx512, kXTile, pack_x_avx512, matmul_rows_packed_avx512,
                                dot_avx512, axpy_avx512, weighted_row_sum_avx512, weighted_row_sum_view_avx512,
-                               narrow_row_avx512, softmax_row_max, softmax_exp_scaled_sum};
+                               narrow_row_avx512, softmax_row_max, softmax_exp_scaled_sum,
+                               group_scores_impl, group_values_impl};
   return k;
 }
 

@@ -6,6 +6,7 @@
 #include <arm_neon.h>
 
 #include "colm/kernels.h"
+#include "decode_attention_body.h"
 #include "softmax_body.h"
 
 namespace colm {
@@ -173,7 +174,8 @@ void matmul_rows_neon(const WeightView& w, int32_t r0, int32_t r1, const float* 
 
 const CpuKernels& cpu_kernels_neon() {
   static const CpuKernels k = {"neon", matmul_rows_neon, 0, nullptr, nullptr, dot_neon, axpy_neon, weighted_row_sum_neon,
-                               weighted_row_sum_view_neon, narrow_row_neon, softmax_row_max, softmax_exp_scaled_sum};
+                               weighted_row_sum_view_neon, narrow_row_neon, softmax_row_max, softmax_exp_scaled_sum,
+                               group_scores_impl, group_values_impl};
   return k;
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "colm/kernels.h"
+#include "decode_attention_body.h"
 #include "softmax_body.h"
 
 namespace colm {
@@ -83,7 +84,8 @@ void narrow_row_scalar(const float* src, int32_t n, DType t, uint16_t* dst) {
 
 const CpuKernels& cpu_kernels_scalar() {
   static const CpuKernels k = {"scalar", matmul_rows_scalar, 0, nullptr, nullptr, dot_scalar, axpy_scalar,
-                               weighted_row_sum_scalar, weighted_row_sum_view_scalar, narrow_row_scalar, softmax_row_max, softmax_exp_scaled_sum};
+                               weighted_row_sum_scalar, weighted_row_sum_view_scalar, narrow_row_scalar, softmax_row_max, softmax_exp_scaled_sum,
+                               group_scores_impl, group_values_impl};
   return k;
 }
 
