@@ -244,9 +244,12 @@ void attention_blocks(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1)
 
   for (int32_t k_a = k_lo; k_a < k_hi; k_a += kKeyTile) {
     const int32_t nk = std::min(kKeyTile, k_hi - k_a);
-    // V rows of the tile, widened from the cache type (exact: widen_row) and transposed.
     const KeyRuns runs = key_runs(a, k_a, nk);
-    for (int32_t p = 0; p < nk; ++p) {
+    // P V: F32 and BF16 caches through group_values straight from the cache rows (each query row
+    // of P is a "head" of the group); other types have the tile's V rows widened (exact:
+    // widen_row) and transposed, so P V is a matmul_rows product.
+    const bool direct_values = group_attention_supported(a.v_cache->view(a.row0, 1, kv_head).dtype, hd);
+    for (int32_t p = 0; p < nk && !direct_values; ++p) {
       const int64_t row = p < runs.n1 ? runs.r1 + p : int64_t(p - runs.n1);
       const WeightView v = a.v_cache->view(a.row0 + row, 1, kv_head);
       const float* vals = v_row.data();
@@ -282,6 +285,19 @@ void attention_blocks(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1)
         row_sum[size_t(i0 + i)] = row_sum[size_t(i0 + i)] * alpha[i] + sum;
         std::fill(s, s + lo, 0.0f);
         std::fill(s + hi, s + nk, 0.0f);
+      }
+      if (direct_values) {
+        for (int32_t i = 0; i < nq; ++i) {
+          float* o = acc.data() + size_t(i0 + i) * hd;
+          const float al = alpha[i];
+          if (al != 1.0f)
+            for (int32_t d = 0; d < hd; ++d) o[d] *= al;
+        }
+        float* o = acc.data() + size_t(i0) * hd;
+        kern.group_values(s_tile.data(), nq, nk, a.v_cache->view(a.row0 + runs.r1, runs.n1, kv_head), o, hd, true);
+        if (runs.n1 < nk)
+          kern.group_values(s_tile.data() + runs.n1, nq, nk, a.v_cache->view(a.row0, nk - runs.n1, kv_head), o, hd, true);
+        continue;
       }
       kern.matmul_rows(values, 0, hd, s_tile.data(), nk, pv.data(), hd, nq, scratch.data());
       for (int32_t i = 0; i < nq; ++i) {
