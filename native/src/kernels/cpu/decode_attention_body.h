@@ -199,7 +199,13 @@ template <DType DT>
 void values(const float* p, int32_t G, int64_t ldp, const WeightView& rows, float* out, int64_t ldo, bool accumulate) {
   int32_t g = 0;
   for (; g + kHeads <= G; g += kHeads) values_heads<DT, kHeads>(p + g * ldp, ldp, rows, out + g * ldo, ldo, accumulate);
-  for (; g < G; ++g) values_heads<DT, 1>(p + g * ldp, ldp, rows, out + g * ldo, ldo, accumulate);
+  // The rest in one pass too (a group of 2 or 3 heads is common: 8 query heads over 4 KV heads).
+  switch (G - g) {
+    case 3: values_heads<DT, 3>(p + g * ldp, ldp, rows, out + g * ldo, ldo, accumulate); break;
+    case 2: values_heads<DT, 2>(p + g * ldp, ldp, rows, out + g * ldo, ldo, accumulate); break;
+    case 1: values_heads<DT, 1>(p + g * ldp, ldp, rows, out + g * ldo, ldo, accumulate); break;
+    default: break;
+  }
 }
 
 }  // namespace group_attention
