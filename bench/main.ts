@@ -14,9 +14,10 @@ import { setKernelVariant } from '../app/engine/system.js';
 import { existsSync } from 'node:fs';
 
 import { ggufBench } from './gguf-bench.js';
+import type { MatrixType } from './gguf-writer.js';
 import { compareWithLlamaCpp, formatTable } from './llama-cpp/compare.js';
 import { measureDecodeLoop, measureKvDecode, measurePrefillPaths, measureRates, measureSwitchCost } from './measure.js';
-import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel } from './synthetic-models.js';
+import { AIR4_500M, DENSE_130M, DENSE_1B, syntheticModel, type ModelShape } from './synthetic-models.js';
 import { trainThroughput } from './train-throughput.js';
 
 const args = new Set(process.argv.slice(2));
@@ -186,23 +187,30 @@ async function llamaCpp(): Promise<void> {
 // against llama.cpp on the same file (F16 kept; Q8_0 kept; Q4_0 re-quantized to Q8_0 by our loader).
 async function gguf(): Promise<void> {
   const withLlamaCpp = existsSync(resolve('bench/llama-cpp/node_modules/node-llama-cpp'));
-  const r = await ggufBench(
-    DENSE_130M,
-    ['F16', 'Q8_0', 'Q4_0'],
-    { threads: [1, 2], decodeTokens: quick ? 16 : 64, promptTokens: 128, rounds: 3, llamaCpp: withLlamaCpp },
-    log,
-  );
-  report.gguf = r;
-  table(
-    `GGUF load time against safetensors (${DENSE_130M.name}; best of 3, pages warm)`,
-    ['file', 'file type', 'ran as', 'load ms', 'first load ms'],
-    r.load.map((x) => [x.file, x.fileType, x.ranAs, x.loadMs, x.firstLoadMs]),
-  );
-  table(
-    `GGUF decode: ours on the GGUF against llama.cpp on the same file (${DENSE_130M.name})${withLlamaCpp ? '' : ' (llama.cpp not installed: npm ci --prefix bench/llama-cpp)'}`,
-    ['file type', 'threads', 'ours ran as', 'ours tok/s', 'llama.cpp tok/s (file type)', 'ratio', 'load avg'],
-    r.decode.map((x) => [x.fileType, x.threads, x.oursRanAs, x.oursDecode, x.llamaCppDecode ?? '-', x.ratio === null ? '-' : `${x.ratio.toFixed(2)}x`, x.loadAverage]),
-  );
+  // --large adds the ~1B model at 8 and 4 bits (what a laptop user runs; issue 12's table).
+  const cases: [ModelShape, MatrixType[]][] = [[DENSE_130M, ['F16', 'Q8_0', 'Q4_0']]];
+  if (large) cases.push([DENSE_1B, ['Q8_0', 'Q4_0']]);
+  const reports = [];
+  for (const [shape, types] of cases) {
+    const r = await ggufBench(
+      shape,
+      types,
+      { threads: [1, 2], decodeTokens: quick ? 16 : shape === DENSE_1B ? 32 : 64, promptTokens: 128, rounds: 3, llamaCpp: withLlamaCpp },
+      log,
+    );
+    reports.push({ model: shape.name, ...r });
+    table(
+      `GGUF load time against safetensors (${shape.name}; best of 3, pages warm)`,
+      ['file', 'file type', 'ran as', 'load ms', 'first load ms'],
+      r.load.map((x) => [x.file, x.fileType, x.ranAs, x.loadMs, x.firstLoadMs]),
+    );
+    table(
+      `GGUF decode: ours on the GGUF against llama.cpp on the same file (${shape.name})${withLlamaCpp ? '' : ' (llama.cpp not installed: npm ci --prefix bench/llama-cpp)'}`,
+      ['file type', 'threads', 'ours ran as', 'ours tok/s', 'llama.cpp tok/s (file type)', 'ratio', 'load avg'],
+      r.decode.map((x) => [x.fileType, x.threads, x.oursRanAs, x.oursDecode, x.llamaCppDecode ?? '-', x.ratio === null ? '-' : `${x.ratio.toFixed(2)}x`, x.loadAverage]),
+    );
+  }
+  report.gguf = reports;
 }
 
 interface AttentionRow {
