@@ -156,19 +156,49 @@ void quantize_acts_q8(const float* x, int64_t K, int8_t* q, float* d, int32_t* s
   }
 }
 
+void group_acts_q8(const int8_t* q, const float* d, int64_t K, int8_t* halves, int32_t* minus8, float* d_lanes) {
+  constexpr int kHalf = kQ8ActBlock / 2, kLanes = kHalf / 4;  // 16 bytes a half, 4 lanes a block
+  for (int64_t g = 0; g < K / (kQ4Group * kQ8ActBlock); ++g) {
+    const int8_t* src = q + g * kQ4Group * kQ8ActBlock;
+    int8_t* dst = halves + g * kQ4Group * kQ8ActBlock;
+    for (int i = 0; i < kQ4Group; ++i) {
+      const int8_t* block = src + i * kQ8ActBlock;
+      std::memcpy(dst + i * kHalf, block, kHalf);
+      std::memcpy(dst + (kQ4Group + i) * kHalf, block + kHalf, kHalf);
+      for (int j = 0; j < kLanes; ++j) {
+        int32_t s = 0;
+        for (int k = 0; k < 4; ++k) s += block[4 * j + k] + block[kHalf + 4 * j + k];
+        minus8[g * kQ4Group * kLanes + i * kLanes + j] = -8 * s;
+        d_lanes[g * kQ4Group * kLanes + i * kLanes + j] = d[g * kQ4Group + i];
+      }
+    }
+  }
+}
+
 void Q8ActsBuffer::resize(int32_t T, int64_t ld) {
   const size_t n = size_t(T) * size_t(ld);
-  if (q.size() < n) q.resize(n);
+  if (q.size() < n) {
+    q.resize(n);
+    halves.resize(n);
+  }
   if (d.size() < n / kQ8ActBlock) {
     d.resize(n / kQ8ActBlock);
     sum.resize(n / kQ8ActBlock);
   }
+  if (minus8.size() < n / 8) {
+    minus8.resize(n / 8);
+    d_lanes.resize(n / 8);
+  }
 }
 
 void Q8ActsBuffer::quantize_rows(const float* x, int64_t ldx, int64_t ld, int32_t t0, int32_t t1) {
-  for (int32_t t = t0; t < t1; ++t)
-    quantize_acts_q8(x + int64_t(t) * ldx, ld, q.data() + int64_t(t) * ld, d.data() + int64_t(t) * (ld / kQ8ActBlock),
-                     sum.data() + int64_t(t) * (ld / kQ8ActBlock));
+  for (int32_t t = t0; t < t1; ++t) {
+    int8_t* qt = q.data() + int64_t(t) * ld;
+    float* dt = d.data() + int64_t(t) * (ld / kQ8ActBlock);
+    quantize_acts_q8(x + int64_t(t) * ldx, ld, qt, dt, sum.data() + int64_t(t) * (ld / kQ8ActBlock));
+    group_acts_q8(qt, dt, ld, halves.data() + int64_t(t) * ld, minus8.data() + int64_t(t) * (ld / 8),
+                  d_lanes.data() + int64_t(t) * (ld / 8));
+  }
 }
 
 }  // namespace colm

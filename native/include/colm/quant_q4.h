@@ -64,24 +64,44 @@ void quantize_row_q4_k(const float* src, int64_t n, uint8_t* blocks);
 // T rows of K activations (K a multiple of 32) quantized per block of 32: d = absmax / 127,
 // q = round(x / d) (nearest, ties away from zero), clamped to [-127, 127]; an all-zero block gets
 // d = 0. sum = the block's integer sum (Q4_K's mins use it).
+//
+// Q4_0 kernels read the same numbers a second way, four blocks at a time, so that one 64-byte
+// weight load (four blocks' nibbles) meets activations without shuffles (kQ4Group below):
+//   halves: per group of 4 blocks, the first halves x_i[0..15] of blocks i = 0..3, then their
+//           second halves x_i[16..31] (the low and the high nibbles of block i);
+//   minus8: per group, 16 int32 lanes, lane 4i + j = -8 * (x_i[4j..4j+3] + x_i[16+4j..16+4j+3]):
+//           Q4_0's "- 8" folded into the starting value of the integer dot product, whose lane
+//           4i + j sums exactly those eight products (low and high nibbles), so the weights stay
+//           unsigned nibbles;
+//   d_lanes: per group, 16 floats, lane 4i + j = d of block i.
+// Only whole groups are laid out; the blocks after the last whole group are read from q.
+constexpr int32_t kQ4Group = 4;
 struct Q8Acts {
   const int8_t* q = nullptr;    // (T, ld) int8
   const float* d = nullptr;     // (T, ld / 32)
   const int32_t* sum = nullptr;  // (T, ld / 32)
+  const int8_t* halves = nullptr;   // (T, ld)
+  const int32_t* minus8 = nullptr;  // (T, ld / 8)
+  const float* d_lanes = nullptr;   // (T, ld / 8)
   int64_t ld = 0;               // a multiple of 32
 };
 void quantize_acts_q8(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum);
+// The grouped copies above of one row quantized by quantize_acts_q8 (K a multiple of 32).
+void group_acts_q8(const int8_t* q, const float* d, int64_t K, int8_t* halves, int32_t* minus8, float* d_lanes);
 
 // An owning buffer for Q8Acts.
 struct Q8ActsBuffer {
-  std::vector<int8_t> q;
-  std::vector<float> d;
-  std::vector<int32_t> sum;
+  std::vector<int8_t> q, halves;
+  std::vector<float> d, d_lanes;
+  std::vector<int32_t> sum, minus8;
   Q8Acts view(int64_t ld) const {
     Q8Acts a;
     a.q = q.data();
     a.d = d.data();
     a.sum = sum.data();
+    a.halves = halves.data();
+    a.minus8 = minus8.data();
+    a.d_lanes = d_lanes.data();
     a.ld = ld;
     return a;
   }

@@ -1,6 +1,6 @@
 // Q4_0 / Q4_K weights times 8-bit activations with AVX2 integer dot products (colm/quant_q4.h).
-// Q4_0: the weights (q - 8) are signed, so the sign trick makes maddubs (unsigned x signed bytes)
-// multiply them: |w| times y with w's sign moved onto y; madd with ones sums pairs to int32.
+// Q4_0: the nibbles q stay unsigned for maddubs (unsigned x signed bytes) and the "- 8" comes in
+// through the activations' minus8 lanes (colm/quant_q4.h); madd with ones sums pairs to int32.
 // Q4_K: the nibbles are unsigned already, maddubs takes them as they are and the mins go through
 // the activation block sums. Each block's int32 lanes become float32 and are scaled into lane
 // accumulators, summed at the end of the row. Compiled with AVX2 + FMA + F16C only for this file.
@@ -47,34 +47,67 @@ inline __m256i dot_u8i8(__m256i u, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
 }
 
+// The F16 scales of four Q4_0 blocks (72 bytes from g) as float: [d0, d1, d2, d3].
+inline __m128 scales4(const uint8_t* g) {
+  uint16_t h[4];
+  for (int i = 0; i < 4; ++i) __builtin_memcpy(&h[i], g + i * kQ4_0Bytes, 2);
+  uint64_t packed;
+  __builtin_memcpy(&packed, h, 8);
+  return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(packed)));
+}
+
 // N input rows against one weight row: each block is unpacked once for all N, and input t's
 // lanes see exactly the operations they would alone (so a row's result is the same bits in
-// prefill, with N > 1, as in decode).
+// prefill, with N > 1, as in decode). Whole groups of four blocks, two blocks at a time: the
+// unsigned nibbles (block i's low ones in 128-bit lane i % 2 of lo, high ones of hi) against
+// Q8Acts::halves, with maddubs, the low and high products added as int16 (at most
+// 2 * 2 * 15 * 127), madd to int32 lanes, then minus8 added (the "- 8"); the blocks after the
+// last whole group one at a time with the sign trick. `ahead`: bytes from the row to prefetch.
 template <int N>
-void dot_q4_0(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, float* out) {
+void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
+  const int64_t nb = K / kQ4_0Block, ng = nb / kQ4Group;
+  constexpr int64_t kGroupBytes = kQ4Group * kQ4_0Bytes, kGroupActs = kQ4Group * kQ8ActBlock, kGroupLanes = 16;
+  const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+  const __m256i first_pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), second_pair = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3);
   __m256 acc0[N], acc1[N];
   for (int t = 0; t < N; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-  const int64_t nb = K / kQ4_0Block;
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    const uint8_t* b0 = row + b * kQ4_0Bytes;
-    const uint8_t* b1 = b0 + kQ4_0Bytes;
-    const __m256i w0 = q4_0_block(b0 + 2), w1 = q4_0_block(b1 + 2);
-    const float d0 = f16_at(b0), d1 = f16_at(b1);
+  for (int64_t g = 0; g < ng; ++g) {
+    const uint8_t* gp = row + g * kGroupBytes;
+    _mm_prefetch(reinterpret_cast<const char*>(gp + ahead), _MM_HINT_T0);
+    const __m256 d4 = _mm256_castps128_ps256(scales4(gp));
+    const __m256 dw[2] = {_mm256_permutevar8x32_ps(d4, first_pair), _mm256_permutevar8x32_ps(d4, second_pair)};
+    __m256i lo[2], hi[2];
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* b0 = gp + 2 * h * kQ4_0Bytes + 2;
+      const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0))),
+                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + kQ4_0Bytes)), 1);
+      lo[h] = _mm256_and_si256(q, m4);
+      hi[h] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+    }
     for (int t = 0; t < N; ++t) {
-      const __m256i p0 = dot_i8(w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32)));
-      const __m256i p1 = dot_i8(w1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32 + 32)));
-      acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dx[t][b]), _mm256_cvtepi32_ps(p0), acc0[t]);
-      acc1[t] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * dx[t][b + 1]), _mm256_cvtepi32_ps(p1), acc1[t]);
+      const int64_t xt = int64_t(t0 + t) * x.ld;
+      const int8_t* xg = x.halves + xt + g * kGroupActs;
+      const int32_t* m8 = x.minus8 + xt / 8 + g * kGroupLanes;
+      const float* dl = x.d_lanes + xt / 8 + g * kGroupLanes;
+      __m256 * const acc[2] = {&acc0[t], &acc1[t]};
+      for (int h = 0; h < 2; ++h) {
+        const __m256i xlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xg + 32 * h));
+        const __m256i xhi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xg + 64 + 32 * h));
+        const __m256i p16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xlo), _mm256_maddubs_epi16(hi[h], xhi));
+        const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(p16, ones), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m8 + 8 * h)));
+        const __m256 d = _mm256_mul_ps(dw[h], _mm256_loadu_ps(dl + 8 * h));
+        *acc[h] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), *acc[h]);
+      }
     }
   }
-  if (b < nb) {
+  for (int64_t b = ng * kQ4Group; b < nb; ++b) {
     const uint8_t* b0 = row + b * kQ4_0Bytes;
     const __m256i w0 = q4_0_block(b0 + 2);
     const float d0 = f16_at(b0);
     for (int t = 0; t < N; ++t) {
-      const __m256i p0 = dot_i8(w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32)));
-      acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dx[t][b]), _mm256_cvtepi32_ps(p0), acc0[t]);
+      const int64_t xt = int64_t(t0 + t) * x.ld;
+      const __m256i p0 = dot_i8(w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + xt + b * 32)));
+      acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * x.d[xt / kQ8ActBlock + b]), _mm256_cvtepi32_ps(p0), acc0[t]);
     }
   }
   for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
@@ -116,7 +149,8 @@ void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const floa
 }
 
 template <int N>
-void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, float* out) {
+void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
+  if (w.dtype == DType::Q4_0) return dot_q4_0<N>(row, w.cols, x, t0, ahead, out);
   const int64_t nbx = x.ld / kQ8ActBlock;
   const int8_t* qx[N];
   const float* dx[N];
@@ -126,26 +160,27 @@ void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x,
     dx[t] = x.d + int64_t(t0 + t) * nbx;
     sx[t] = x.sum + int64_t(t0 + t) * nbx;
   }
-  if (w.dtype == DType::Q4_0)
-    dot_q4_0<N>(row, w.cols, qx, dx, out);
-  else
-    dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
+  dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
 }
 
 void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,
                          int64_t ldy) {
+  // Q4_0 rows prefetch the same bytes two rows ahead (hardware prefetchers stop at page
+  // boundaries, and a chain window's rows are not contiguous); none past the last row.
+  const int64_t row_bytes = w.ld / q4_block_weights(w.dtype) * (w.dtype == DType::Q4_0 ? kQ4_0Bytes : kQ4KBytes);
   for (int32_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.row_ptr(r);
     // Decode: the next row's first lines on their way while this one is summed.
     if (r + 1 < r1) _mm_prefetch(reinterpret_cast<const char*>(w.row_ptr(r + 1)), _MM_HINT_T0);
+    const int64_t ahead = r + 2 < r1 ? 2 * row_bytes : 0;
     float out[4];
     int32_t t = 0;
     for (; t + 4 <= T; t += 4) {
-      rows_times_inputs<4>(w, row, x, t, out);
+      rows_times_inputs<4>(w, row, x, t, ahead, out);
       for (int i = 0; i < 4; ++i) y[int64_t(t + i) * ldy + r] = out[i];
     }
     for (; t < T; ++t) {
-      rows_times_inputs<1>(w, row, x, t, out);
+      rows_times_inputs<1>(w, row, x, t, ahead, out);
       y[int64_t(t) * ldy + r] = out[0];
     }
   }

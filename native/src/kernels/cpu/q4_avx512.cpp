@@ -22,52 +22,68 @@ inline __m512 two_scales(float a, float b) {
   return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(a)), _mm256_set1_ps(b), 1);
 }
 
-// Signed x signed bytes with the sign trick: |x| (unsigned) times y carrying x's sign.
-inline __m512i dot_i8(__m512i x, __m512i y) {
-  const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
-  return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
+// Four Q4_0 blocks (72 bytes from g) as unsigned nibbles: block i's low nibbles in 128-bit lane
+// i of lo, its high nibbles in lane i of hi, the order of Q8Acts::halves.
+struct Nibbles4 {
+  __m512i lo, hi;
+};
+inline Nibbles4 nibbles4(const uint8_t* g) {
+  __m512i q = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g + 2)));
+  q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(g + 2 + kQ4_0Bytes)), 1);
+  q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(g + 2 + 2 * kQ4_0Bytes)), 2);
+  q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(g + 2 + 3 * kQ4_0Bytes)), 3);
+  const __m512i m4 = _mm512_set1_epi8(0x0f);
+  return {_mm512_and_si512(q, m4), _mm512_and_si512(_mm512_srli_epi16(q, 4), m4)};
+}
+
+// The four blocks' F16 scales as float, block i's in lanes 4i..4i+3 (as Q8Acts::d_lanes): one
+// load of the group's first 64 bytes (scale i is word 9i) and one word permutation.
+inline __m512 scales4(const uint8_t* g) {
+  alignas(64) static const uint16_t kWord[32] = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
+  const __m512i words = _mm512_permutexvar_epi16(_mm512_load_si512(kWord), _mm512_loadu_si512(g));
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(words));
 }
 
 // N input rows against one weight row: each block is unpacked once for all N, and input t's
 // lanes see exactly the operations they would alone (so a row's result is the same bits in
-// prefill, with N > 1, as in decode).
+// prefill, with N > 1, as in decode). Whole groups of four blocks: vpdpbusd of the unsigned
+// nibbles against Q8Acts::halves, started from minus8 (the "- 8"); the blocks after the last
+// whole group one at a time with the sign trick. `ahead`: bytes from the row to prefetch.
 template <int N>
-void dot_q4_0(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, float* out) {
+void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
+  const int64_t nb = K / kQ4_0Block, ng = nb / kQ4Group;
+  constexpr int64_t kGroupBytes = kQ4Group * kQ4_0Bytes, kGroupActs = kQ4Group * kQ8ActBlock, kGroupLanes = 16;
   __m512 acc[N];
   for (int t = 0; t < N; ++t) acc[t] = _mm512_setzero_ps();
-  const int64_t nb = K / kQ4_0Block;
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    const uint8_t* b0 = row + b * kQ4_0Bytes;
-    const uint8_t* b1 = b0 + kQ4_0Bytes;
-    const __m256i qs = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1 + 2)), 1);
-    const __m256i lo = _mm256_and_si256(qs, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qs, 4), m4);
-    // [lo b0, lo b1, hi b0, hi b1] -> [lo b0, hi b0, lo b1, hi b1]: the two blocks in element order.
-    __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-    v = _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
-    v = _mm512_sub_epi8(v, _mm512_set1_epi8(8));
-    const float d0 = f16_at(b0), d1 = f16_at(b1);
+  for (int64_t g = 0; g < ng; ++g) {
+    const uint8_t* gp = row + g * kGroupBytes;
+    _mm_prefetch(reinterpret_cast<const char*>(gp + ahead), _MM_HINT_T0);
+    const Nibbles4 n = nibbles4(gp);
+    const __m512 dw = scales4(gp);
     for (int t = 0; t < N; ++t) {
-      const __m512i p = dot_i8(v, _mm512_loadu_si512(qx[t] + b * 32));
-      acc[t] = _mm512_fmadd_ps(two_scales(d0 * dx[t][b], d1 * dx[t][b + 1]), _mm512_cvtepi32_ps(p), acc[t]);
+      const int64_t xt = int64_t(t0 + t) * x.ld;
+      const int8_t* xg = x.halves + xt + g * kGroupActs;
+      __m512i p = _mm512_loadu_si512(x.minus8 + xt / 8 + g * kGroupLanes);
+      p = _mm512_dpbusd_epi32(p, n.lo, _mm512_loadu_si512(xg));
+      p = _mm512_dpbusd_epi32(p, n.hi, _mm512_loadu_si512(xg + 64));
+      const __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(x.d_lanes + xt / 8 + g * kGroupLanes));
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p), acc[t]);
     }
   }
   for (int t = 0; t < N; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
-  if (b < nb) {
+  const __m128i m4s = _mm_set1_epi8(0x0f);
+  for (int64_t b = ng * kQ4Group; b < nb; ++b) {
     const uint8_t* b0 = row + b * kQ4_0Bytes;
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2));
-    const __m128i m4s = _mm_set1_epi8(0x0f);
     const __m256i v = _mm256_sub_epi8(
         _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(bytes, m4s)), _mm_and_si128(_mm_srli_epi16(bytes, 4), m4s), 1),
         _mm256_set1_epi8(8));
     const float d0 = f16_at(b0);
     for (int t = 0; t < N; ++t) {
-      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx[t] + b * 32));
+      const int64_t xt = int64_t(t0 + t) * x.ld;
+      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + xt + b * 32));
       const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(v, v), _mm256_sign_epi8(y, v));
-      const __m256 f = _mm256_mul_ps(_mm256_set1_ps(d0 * dx[t][b]), _mm256_cvtepi32_ps(p));
+      const __m256 f = _mm256_mul_ps(_mm256_set1_ps(d0 * x.d[xt / kQ8ActBlock + b]), _mm256_cvtepi32_ps(p));
       __m128 s = _mm_add_ps(_mm256_castps256_ps128(f), _mm256_extractf128_ps(f, 1));
       s = _mm_add_ps(s, _mm_movehl_ps(s, s));
       s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -111,7 +127,8 @@ void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const floa
 }
 
 template <int N>
-void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, float* out) {
+void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
+  if (w.dtype == DType::Q4_0) return dot_q4_0<N>(row, w.cols, x, t0, ahead, out);
   const int64_t nbx = x.ld / kQ8ActBlock;
   const int8_t* qx[N];
   const float* dx[N];
@@ -121,25 +138,26 @@ void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x,
     dx[t] = x.d + int64_t(t0 + t) * nbx;
     sx[t] = x.sum + int64_t(t0 + t) * nbx;
   }
-  if (w.dtype == DType::Q4_0)
-    dot_q4_0<N>(row, w.cols, qx, dx, out);
-  else
-    dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
+  dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
 }
 
 void matmul_rows_q4_avx512_vnni(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,
                                 int64_t ldy) {
+  // Q4_0 rows prefetch the same bytes two rows ahead (hardware prefetchers stop at page
+  // boundaries, and a chain window's rows are not contiguous); none past the last row.
+  const int64_t row_bytes = w.ld / q4_block_weights(w.dtype) * (w.dtype == DType::Q4_0 ? kQ4_0Bytes : kQ4KBytes);
   for (int32_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.row_ptr(r);
     if (r + 1 < r1) _mm_prefetch(reinterpret_cast<const char*>(w.row_ptr(r + 1)), _MM_HINT_T0);
+    const int64_t ahead = r + 2 < r1 ? 2 * row_bytes : 0;
     float out[4];
     int32_t t = 0;
     for (; t + 4 <= T; t += 4) {
-      rows_times_inputs<4>(w, row, x, t, out);
+      rows_times_inputs<4>(w, row, x, t, ahead, out);
       for (int i = 0; i < 4; ++i) y[int64_t(t + i) * ldy + r] = out[i];
     }
     for (; t < T; ++t) {
-      rows_times_inputs<1>(w, row, x, t, out);
+      rows_times_inputs<1>(w, row, x, t, ahead, out);
       y[int64_t(t) * ldy + r] = out[0];
     }
   }
