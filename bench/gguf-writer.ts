@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import { readCheckpoint } from '../app/checkpoint/read-checkpoint.js';
 import { bf16BitsToFloat32, f16BitsToFloat32, float32ToF16Bits } from '../app/checkpoint/float-bits.js';
 import type { DType, LoadPlan, TensorEntry } from '../app/checkpoint/types.js';
+import { quantizeQ4Rows } from '../app/quantize/q4-rows.js';
 
 const ALIGNMENT = 32;
 
@@ -32,13 +33,17 @@ export const enum GgmlType {
   F16 = 1,
   Q4_0 = 2,
   Q8_0 = 8,
+  Q4_K = 12,
 }
 
 /** The matrix types this writer can produce (norms are always F32, as llama.cpp writes them). */
-export type MatrixType = 'F16' | 'Q8_0' | 'Q4_0';
+export type MatrixType = 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K';
+
+const GGML_TYPE: Record<MatrixType, GgmlType> = { F16: GgmlType.F16, Q8_0: GgmlType.Q8_0, Q4_0: GgmlType.Q4_0, Q4_K: GgmlType.Q4_K };
 
 // llama.cpp's general.file_type for a file whose matrices are all of one type.
-const FILE_TYPE: Record<MatrixType, number> = { F16: 1, Q4_0: 2, Q8_0: 7 };
+// (Q4_K: LLAMA_FTYPE_MOSTLY_Q4_K_S, the all-Q4_K file.)
+const FILE_TYPE: Record<MatrixType, number> = { F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 14 };
 
 /** llama_token_type, as llama.cpp reads tokenizer.ggml.token_type. */
 const enum TokenType {
@@ -217,9 +222,13 @@ function toF16(values: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** Bytes of a [rows, cols] matrix in a matrix type (blocks of 32 columns for Q8_0 and Q4_0). */
+/** Bytes of a [rows, cols] matrix in a matrix type (blocks of 32 columns for Q8_0 and Q4_0, 256 for Q4_K). */
 function matrixBytes(type: MatrixType, rows: number, cols: number): number {
   if (type === 'F16') return rows * cols * 2;
+  if (type === 'Q4_K') {
+    if (cols % 256 !== 0) throw new Error(`Q4_K needs rows whose length is a multiple of 256, got ${cols}`);
+    return rows * (cols / 256) * 144;
+  }
   if (cols % 32 !== 0) throw new Error(`${type} needs rows whose length is a multiple of 32, got ${cols}`);
   return rows * (cols / 32) * (type === 'Q8_0' ? 34 : 18);
 }
@@ -271,6 +280,9 @@ function roundHalfAway(v: number): number {
 }
 
 function encodeMatrix(type: MatrixType, values: Float32Array): Uint8Array {
+  // Q4_K: the engine's own quantizer (app/quantize: llama.cpp's layout with a min/max rule, not
+  // llama.cpp's search; any Q4_K reader decodes it, and the speed does not depend on the rule).
+  if (type === 'Q4_K') return quantizeQ4Rows('q4_k', values, 1, values.length);
   return type === 'F16' ? toF16(values) : quantizeRows(type, values);
 }
 
@@ -393,7 +405,7 @@ export async function writeLlamaGguf(checkpointPath: string, ggufPath: string, m
       tensors.push({
         name,
         dims: [cols, rows],
-        type: matrixType === 'F16' ? GgmlType.F16 : matrixType === 'Q8_0' ? GgmlType.Q8_0 : GgmlType.Q4_0,
+        type: GGML_TYPE[matrixType],
         byteLength: matrixBytes(matrixType, rows, cols),
         data: async () => {
           const values = await readFloats(files, src);

@@ -184,12 +184,12 @@ async function llamaCpp(): Promise<void> {
 }
 
 // GGUF: load time against safetensors for the same weights, and decode of the GGUF in our engine
-// against llama.cpp on the same file (F16 kept; Q8_0 kept; Q4_0 re-quantized to Q8_0 by our loader).
+// against llama.cpp on the same file (every type kept as stored: F16, Q8_0, Q4_0, Q4_K).
 async function gguf(): Promise<void> {
   const withLlamaCpp = existsSync(resolve('bench/llama-cpp/node_modules/node-llama-cpp'));
   // --large adds the ~1B model at 8 and 4 bits (what a laptop user runs; issue 12's table).
-  const cases: [ModelShape, MatrixType[]][] = [[DENSE_130M, ['F16', 'Q8_0', 'Q4_0']]];
-  if (large) cases.push([DENSE_1B, ['Q8_0', 'Q4_0']]);
+  const cases: [ModelShape, MatrixType[]][] = [[DENSE_130M, ['F16', 'Q8_0', 'Q4_0', 'Q4_K']]];
+  if (large) cases.push([DENSE_1B, ['Q8_0', 'Q4_0', 'Q4_K']]);
   const reports = [];
   for (const [shape, types] of cases) {
     const r = await ggufBench(

@@ -25,6 +25,7 @@ const FLOAT: DtypeRule = { allowed: ['F32', 'F16', 'BF16'], expected: 'this tens
 const QWEIGHT: DtypeRule = { allowed: ['I8'], expected: 'a .qweight must be I8 (docs/FORMAT-Q8.md)' };
 const QSCALE: DtypeRule = { allowed: ['F16', 'F32'], expected: 'a .qscale must be F16 or F32 (docs/FORMAT-Q8.md)' };
 const Q4: DtypeRule = { allowed: ['Q4_0', 'Q4_K'], expected: 'a chain linear stored in 4 bits must be Q4_0 or Q4_K throughout (docs/FORMAT-Q4.md)' };
+const DENSE_OR_Q4: DtypeRule = { allowed: ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_K'], expected: 'the embedding and LM head of a GGUF must be float, Q4_0, Q4_K or a Q8_0 pair' };
 const Q4_BLOCK: Readonly<Record<string, number>> = { Q4_0: 32, Q4_K: 256 };
 
 function isQ4(dtype: string): boolean {
@@ -208,11 +209,14 @@ class TensorMatcher {
     spec.outWidths.forEach((rows, i) => this.take(`${spec.base}.chains.${i}.weight`, [rows, spec.cumIn[i + 1] ?? 0]));
   }
 
-  /** The embedding or LM head of a GGUF plan: float, or a Q8_0 pair when that is what was found. */
+  /**
+   * The embedding or LM head of a GGUF plan: float, a GGUF's own Q4_0/Q4_K blocks, or a Q8_0 pair
+   * when that is what was found.
+   */
   private denseOrQuantized(name: string, shape: number[]): void {
     const base = name.replace(/\.weight$/, '');
     const pair = this.firstStored([`${base}.qweight`, `${base}.qscale`]);
-    if (!pair) return this.take(name, shape);
+    if (!pair) return this.take(name, shape, DENSE_OR_Q4);
     const float = this.remaining.get(name);
     if (float) throw new CheckpointError(float.path, `is also stored as ${base}.qweight and .qscale; keep one form`, { tensor: name });
     this.takeQuantized(base, shape[0] ?? 0, shape[1] ?? 0);

@@ -93,11 +93,17 @@ class Binder {
     return w;
   }
 
-  // The embedding or the LM head, (V, D): float `base.weight`, or Q8_0 `base.qweight` + `base.qscale`
-  // when the plan holds that pair (a GGUF's own Q8_0 tensors, kept as they are; see
-  // docs/FORMAT-Q8.md: the safetensors reader never hands these over as Q8_0). Both forms: refused.
-  WeightView float_or_quantized(const std::string& base, int64_t rows, int64_t cols) {
-    if (!has(base + ".qweight") && !has(base + ".qscale")) return matrix(base + ".weight", rows, cols);
+  // The embedding or the LM head, (V, D): float `base.weight`, Q4_0/Q4_K `base.weight` (a GGUF's
+  // own blocks, kept as they are; every chain's prefix d_k must be whole blocks, as a Q4 chain
+  // linear's K-extents), or Q8_0 `base.qweight` + `base.qscale` when the plan holds that pair (a
+  // GGUF's own Q8_0 tensors; see docs/FORMAT-Q8.md: the safetensors reader never hands these
+  // over quantized). Both forms: refused.
+  WeightView float_or_quantized(const std::string& base, int64_t rows, int64_t cols, const std::vector<int32_t>& cum_hidden) {
+    if (!has(base + ".qweight") && !has(base + ".qscale")) {
+      WeightView w = matrix(base + ".weight", rows, cols, /*allow_q4=*/true);
+      if (dtype_is_q4(w.dtype)) check_q4_extents(find(base + ".weight"), cum_hidden);
+      return w;
+    }
     if (has(base + ".weight"))
       throw Error("tensor \"" + base + ".weight\" is also stored as .qweight and .qscale; keep one form");
     return quantized(base, rows, cols);
@@ -380,16 +386,16 @@ std::shared_ptr<Model> model_load(const ModelSpec& spec, const ProgressFn& progr
     throw Error("config: slidingWindowLayers must have one entry per layer");
 
   Binder bind(spec, m, progress, cancel);
-  // Float, or Q8_0 when the plan holds the pair (a GGUF's Q8_0 token_embd / output).
-  m.embed = bind.float_or_quantized("model.embed_tokens", c.vocab_size, D);
+  // Float, or a GGUF's 4-bit or Q8_0 token_embd / output.
+  m.embed = bind.float_or_quantized("model.embed_tokens", c.vocab_size, D, l.cum_hidden);
   if (c.tie_word_embeddings) {
-    m.lm_head = m.embed;  // Q8_0 too when the embedding is
+    m.lm_head = m.embed;  // 4-bit or Q8_0 too when the embedding is
     // FORMAT.md: a stored copy is ignored when tied
     bind.ignore("lm_head.weight");
     bind.ignore("lm_head.qweight");
     bind.ignore("lm_head.qscale");
   } else {
-    m.lm_head = bind.float_or_quantized("lm_head", c.vocab_size, D);
+    m.lm_head = bind.float_or_quantized("lm_head", c.vocab_size, D, l.cum_hidden);
   }
   m.final_norm = bind.vector("model.norm.weight", D);
 

@@ -411,7 +411,7 @@ void Session::forward(const int32_t* tokens, int32_t T, int32_t pos0, int32_t k,
   for (int32_t t = first; t < T; ++t)
     chain_rmsnorm(s.x.data() + size_t(t) * D, m.final_norm.data(), l.cum_hidden, k, c.rms_norm_eps,
                   s.a.data() + size_t(t - first) * D);
-  WeightView head = m.lm_head;  // float or Q8_0: the matmul kernels take either
+  WeightView head = m.lm_head;  // float, Q8_0 or 4-bit: the matmul kernels take each
   head.cols = dk;
   matmul(head, s.a.data(), D, logits_out, c.vocab_size, rows, pool);
 }

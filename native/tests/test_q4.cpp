@@ -121,6 +121,24 @@ TEST(q4_k_quantize_round_trip_is_close) {
   CHECK(std::sqrt(err / ref) < 0.12);  // 4 bits: ~1/15 of a sub-block's range per step
 }
 
+TEST(q4_k_scales_unpacked_at_once_equal_one_at_a_time) {
+  // The kernels' word-wise unpacking of the 12 scale bytes against the per-sub-block rule, on
+  // random bytes (every bit pattern of the packed 6-bit fields occurs).
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 2000; ++trial) {
+    uint8_t q[12];
+    for (uint8_t& b : q) b = uint8_t(rng());
+    uint64_t sc = 0, m = 0;
+    colm::q4k_scales_mins(q, sc, m);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t want_sc, want_m;
+      colm::q4k_scale_min(j, q, want_sc, want_m);
+      CHECK(uint8_t(sc >> (8 * j)) == want_sc);
+      CHECK(uint8_t(m >> (8 * j)) == want_m);
+    }
+  }
+}
+
 TEST(q4_scalar_reference_is_the_dequantized_product) {
   // The reference against double sums of dequantized weights times dequantized activations.
   std::mt19937 rng(3);

@@ -10,11 +10,12 @@
 //   - a chain linear in Q5_0 is widened to q8_0 exactly (the same values, 8-bit storage);
 //   - a chain linear in another block type is dequantized exactly and re-quantized to q8_0
 //     (docs/FORMAT-Q8.md), or stored as BF16 with dequantizeTo 'bf16';
-//   - the embedding and LM head (token_embd, output) in Q8_0 are kept as Q8_0 .qweight/.qscale
-//     pairs, split exactly, and in Q4_0/Q5_0 widened exactly to them (with dequantizeTo q8_0): the
-//     engine takes a Q8_0 embedding and LM head per tensor (docs/FORMAT-Q8.md, "Per-tensor storage
-//     inside the engine"), and a 4-byte F32 LM head would dominate the bytes a small model streams
-//     per token. Other block types' embedding and LM head become F32 (exact), as before;
+//   - the embedding and LM head (token_embd, output) in Q4_0/Q4_K are kept as they are, mapped,
+//     like the chain linears (with dequantizeTo q8_0); in Q8_0 they are kept as Q8_0
+//     .qweight/.qscale pairs, split exactly, and in Q5_0 widened exactly to them: the engine takes
+//     a 4-bit or Q8_0 embedding and LM head per tensor (docs/FORMAT-Q8.md, "Per-tensor storage
+//     inside the engine"; docs/FORMAT-Q4.md), and an F32 LM head would dominate the bytes a small
+//     model streams per token. Other block types' embedding and LM head become F32 (exact);
 //   - norms and biases of a block type become F32.
 // What was converted is said in one line (onNotice, stderr by default).
 
@@ -222,9 +223,14 @@ class TensorConverter {
       const bytes = await readBytes(this.handle, info, this.file);
       return this.inMemory(mapped.name, info.type as PlanDType, info.shape, this.unpermute(t, bytes, bytes.length / rows));
     }
-    const bytes = await readBytes(this.handle, info, this.file);
-    // The embedding / LM head as Q8_0 pairs where that is exact (never permuted).
+    // The embedding / LM head (never permuted): in their own 4-bit blocks, as the chain linears,
+    // or as Q8_0 pairs where that is exact.
     const q8Dense = this.q8Embeddings && Q8_DENSE_NAMES.has(mapped.name);
+    if (q8Dense && keptAsQ4(info, this.target)) {
+      this.log.add(mapped.group, `${info.type} kept (4-bit blocks, no conversion)`);
+      return this.keep(mapped.name, info);
+    }
+    const bytes = await readBytes(this.handle, info, this.file);
     if ((mapped.chainLinear || q8Dense) && info.type === 'Q8_0') {
       const parts = splitQ8_0(bytes, rows, cols);
       const base = mapped.name.replace(/\.weight$/, '');

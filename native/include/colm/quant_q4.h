@@ -46,6 +46,20 @@ inline void q4k_scale_min(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
   }
 }
 
+// All eight at once, as bytes: byte j of `sc` is sub-block j's scale, of `m` its min (the same
+// numbers as q4k_scale_min, unpacked as 32-bit words the way llama.cpp's kernels do).
+inline void q4k_scales_mins(const uint8_t* q, uint64_t& sc, uint64_t& m) {
+  uint32_t u0, u1, u2;
+  __builtin_memcpy(&u0, q, 4);
+  __builtin_memcpy(&u1, q + 4, 4);
+  __builtin_memcpy(&u2, q + 8, 4);
+  const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+  const uint32_t sc_hi = (u2 & low4) | (((u0 >> 6) & low2) << 4);
+  const uint32_t m_hi = ((u2 >> 4) & low4) | (((u1 >> 6) & low2) << 4);
+  sc = uint64_t(u0 & low6) | (uint64_t(sc_hi) << 32);
+  m = uint64_t(u1 & low6) | (uint64_t(m_hi) << 32);
+}
+
 // n weights (a multiple of the block) of consecutive blocks as float32, bit for bit as gguf-py.
 void dequantize_row_q4_0(const uint8_t* blocks, int64_t n, float* dst);
 void dequantize_row_q4_k(const uint8_t* blocks, int64_t n, float* dst);

@@ -113,39 +113,46 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
   for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
 }
 
+// Q4_K: per block, the eight 6-bit scales and mins unpacked at once (q4k_scales_mins) into float
+// vectors d * sc and dmin * m; per sub-block j, its 32 unsigned nibbles against its activations in
+// 8 int32 lanes, scaled by (d * sc_j) * d_x[j] broadcast out of the 8-lane product; the mins as
+// one 8-lane fma per block against d_x[j] * sum_x[j].
 template <int N>
 void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, const int32_t* const* sx,
-              float* out) {
-  __m256 acc0[N], acc1[N];
-  float mins[N];
-  for (int t = 0; t < N; ++t) {
-    acc0[t] = acc1[t] = _mm256_setzero_ps();
-    mins[t] = 0.0f;
-  }
+              int64_t ahead, float* out) {
+  __m256 acc0[N], acc1[N], mins[N];
+  for (int t = 0; t < N; ++t) acc0[t] = acc1[t] = mins[t] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   for (int64_t b = 0; b < K / kQ4KBlock; ++b) {
     const uint8_t* blk = row + b * kQ4KBytes;
-    const float d = f16_at(blk), dmin = f16_at(blk + 2);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + ahead + 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + ahead + 128), _MM_HINT_T0);
+    uint64_t sc, m;
+    q4k_scales_mins(blk + 4, sc, m);
+    const __m256 ds = _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc)))));
+    const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(f16_at(blk + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(m)))));
+    __m256i lo[4], hi[4];
     for (int g = 0; g < 4; ++g) {
-      uint8_t sc0, m0, sc1, m1;
-      q4k_scale_min(2 * g, blk + 4, sc0, m0);
-      q4k_scale_min(2 * g + 1, blk + 4, sc1, m1);
       const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * g));
-      const __m256i lo = _mm256_and_si256(bytes, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
-      const float ds0 = d * float(sc0), ds1 = d * float(sc1), dm0 = dmin * float(m0), dm1 = dmin * float(m1);
-      for (int t = 0; t < N; ++t) {
-        const int8_t* y = qx[t] + b * kQ4KBlock;
-        const float* dxb = dx[t] + b * 8;
-        const int32_t* sxb = sx[t] + b * 8;
-        const __m256i p0 = dot_u8i8(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 64 * g)));
-        const __m256i p1 = dot_u8i8(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 64 * g + 32)));
-        acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(dxb[2 * g] * ds0), _mm256_cvtepi32_ps(p0), acc0[t]);
-        acc1[t] = _mm256_fmadd_ps(_mm256_set1_ps(dxb[2 * g + 1] * ds1), _mm256_cvtepi32_ps(p1), acc1[t]);
-        mins[t] += dxb[2 * g] * dm0 * float(sxb[2 * g]) + dxb[2 * g + 1] * dm1 * float(sxb[2 * g + 1]);
+      lo[g] = _mm256_and_si256(bytes, m4);
+      hi[g] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
+    }
+    for (int t = 0; t < N; ++t) {
+      const __m256 dxb = _mm256_loadu_ps(dx[t] + b * 8);
+      const __m256 f = _mm256_mul_ps(ds, dxb);
+      const int8_t* y = qx[t] + b * kQ4KBlock;
+      for (int g = 0; g < 4; ++g) {
+        const __m256i p0 = dot_u8i8(lo[g], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 64 * g)));
+        const __m256i p1 = dot_u8i8(hi[g], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 64 * g + 32)));
+        acc0[t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(f, _mm256_set1_epi32(2 * g)), _mm256_cvtepi32_ps(p0), acc0[t]);
+        acc1[t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(f, _mm256_set1_epi32(2 * g + 1)), _mm256_cvtepi32_ps(p1), acc1[t]);
       }
+      const __m256 dxs = _mm256_mul_ps(dxb, _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sx[t] + b * 8))));
+      mins[t] = _mm256_fmadd_ps(dm, dxs, mins[t]);
     }
   }
-  for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t])) - mins[t];
+  for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t])) - hsum(mins[t]);
 }
 
 template <int N>
@@ -160,7 +167,7 @@ void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x,
     dx[t] = x.d + int64_t(t0 + t) * nbx;
     sx[t] = x.sum + int64_t(t0 + t) * nbx;
   }
-  dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
+  dot_q4_k<N>(row, w.cols, qx, dx, sx, ahead, out);
 }
 
 void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,

@@ -1,7 +1,7 @@
 // Q4_0 / Q4_K weights times 8-bit activations with AVX-512 VNNI (vpdpbusd: unsigned x signed
 // bytes, four products summed into each int32 lane in one instruction). 64 weights per
-// instruction: two Q4_0 blocks, or one Q4_K group of two sub-blocks; the lanes of each half are
-// scaled by their own block's factor. Offered only on CPUs with AVX-512 F/BW/VL/DQ and VNNI.
+// instruction: half of a group of four Q4_0 blocks, or one Q4_K group of two sub-blocks; each
+// lane is scaled by its own block's factor. Offered only on CPUs with AVX-512 F/BW/VL/DQ and VNNI.
 #if defined(COLM_HAVE_AVX512)
 #include <immintrin.h>
 
@@ -15,11 +15,6 @@ inline float f16_at(const uint8_t* p) {
   uint16_t h;
   __builtin_memcpy(&h, p, 2);
   return _cvtsh_ss(h);
-}
-
-// 16 lanes: a in the low 8, b in the high 8.
-inline __m512 two_scales(float a, float b) {
-  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(a)), _mm256_set1_ps(b), 1);
 }
 
 // Four Q4_0 blocks (72 bytes from g) as unsigned nibbles: block i's low nibbles in 128-bit lane
@@ -92,38 +87,60 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
   }
 }
 
+// Q4_K: per block, the eight 6-bit scales and mins unpacked at once (q4k_scales_mins) into float
+// vectors d * sc and dmin * m; per group of 64 weights (sub-blocks 2g and 2g+1) one vpdpbusd of the
+// unsigned nibbles, whose int32 lanes are scaled by (d * sc_j) * d_x[j] permuted out of the
+// 8-lane product (lanes 0..7 sub-block 2g, 8..15 sub-block 2g+1); the mins as one 8-lane fma per
+// block against d_x[j] * sum_x[j].
 template <int N>
 void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, const int32_t* const* sx,
-              float* out) {
+              int64_t ahead, float* out) {
   __m512 acc[N];
-  float mins[N];
+  __m256 mins[N];
   for (int t = 0; t < N; ++t) {
     acc[t] = _mm512_setzero_ps();
-    mins[t] = 0.0f;
+    mins[t] = _mm256_setzero_ps();
   }
   const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m512i pair[4] = {_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                           _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2),
+                           _mm512_set_epi32(5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4),
+                           _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6)};
   for (int64_t b = 0; b < K / kQ4KBlock; ++b) {
     const uint8_t* blk = row + b * kQ4KBytes;
-    const float d = f16_at(blk), dmin = f16_at(blk + 2);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + ahead + 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + ahead + 128), _MM_HINT_T0);
+    uint64_t sc, m;
+    q4k_scales_mins(blk + 4, sc, m);
+    const __m256 ds = _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc)))));
+    const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(f16_at(blk + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(m)))));
+    __m512i v[4];
     for (int g = 0; g < 4; ++g) {
-      uint8_t sc0, m0, sc1, m1;
-      q4k_scale_min(2 * g, blk + 4, sc0, m0);
-      q4k_scale_min(2 * g + 1, blk + 4, sc1, m1);
       const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * g));
       const __m256i lo = _mm256_and_si256(bytes, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
       // Sub-blocks 2g and 2g+1 are 64 consecutive weights, against 64 consecutive activations.
-      const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-      const float ds0 = d * float(sc0), ds1 = d * float(sc1), dm0 = dmin * float(m0), dm1 = dmin * float(m1);
-      for (int t = 0; t < N; ++t) {
-        const float* dxb = dx[t] + b * 8;
-        const int32_t* sxb = sx[t] + b * 8;
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v, _mm512_loadu_si512(qx[t] + b * kQ4KBlock + 64 * g));
-        acc[t] = _mm512_fmadd_ps(two_scales(dxb[2 * g] * ds0, dxb[2 * g + 1] * ds1), _mm512_cvtepi32_ps(p), acc[t]);
-        mins[t] += dxb[2 * g] * dm0 * float(sxb[2 * g]) + dxb[2 * g + 1] * dm1 * float(sxb[2 * g + 1]);
+      v[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    }
+    for (int t = 0; t < N; ++t) {
+      const __m256 dxb = _mm256_loadu_ps(dx[t] + b * 8);
+      const __m512 f = _mm512_castps256_ps512(_mm256_mul_ps(ds, dxb));
+      const int8_t* y = qx[t] + b * kQ4KBlock;
+      for (int g = 0; g < 4; ++g) {
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[g], _mm512_loadu_si512(y + 64 * g));
+        acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pair[g], f), _mm512_cvtepi32_ps(p), acc[t]);
       }
+      const __m256 dxs = _mm256_mul_ps(dxb, _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sx[t] + b * 8))));
+      mins[t] = _mm256_fmadd_ps(dm, dxs, mins[t]);
     }
   }
-  for (int t = 0; t < N; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - mins[t];
+  for (int t = 0; t < N; ++t) {
+    const __m256 mv = mins[t];
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    out[t] = _mm512_reduce_add_ps(acc[t]) - _mm_cvtss_f32(s);
+  }
 }
 
 template <int N>
@@ -138,7 +155,7 @@ void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x,
     dx[t] = x.d + int64_t(t0 + t) * nbx;
     sx[t] = x.sum + int64_t(t0 + t) * nbx;
   }
-  dot_q4_k<N>(row, w.cols, qx, dx, sx, out);
+  dot_q4_k<N>(row, w.cols, qx, dx, sx, ahead, out);
 }
 
 void matmul_rows_q4_avx512_vnni(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,
