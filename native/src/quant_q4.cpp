@@ -191,14 +191,18 @@ void Q8ActsBuffer::resize(int32_t T, int64_t ld) {
   }
 }
 
-void Q8ActsBuffer::quantize_rows(const float* x, int64_t ldx, int64_t ld, int32_t t0, int32_t t1) {
-  for (int32_t t = t0; t < t1; ++t) {
-    int8_t* qt = q.data() + int64_t(t) * ld;
-    float* dt = d.data() + int64_t(t) * (ld / kQ8ActBlock);
-    quantize_acts_q8(x + int64_t(t) * ldx, ld, qt, dt, sum.data() + int64_t(t) * (ld / kQ8ActBlock));
-    group_acts_q8(qt, dt, ld, halves.data() + int64_t(t) * ld, minus8.data() + int64_t(t) * (ld / 8),
-                  d_lanes.data() + int64_t(t) * (ld / 8));
-  }
+void quantize_acts_scalar(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum, int8_t* halves, int32_t* minus8,
+                          float* d_lanes) {
+  quantize_acts_q8(x, K, q, d, sum);
+  group_acts_q8(q, d, K, halves, minus8, d_lanes);
+}
+
+void Q8ActsBuffer::quantize_rows(const float* x, int64_t ldx, int64_t ld, int32_t t0, int32_t t1, const Q4Kernels* k) {
+  const auto quantize = k != nullptr ? k->quantize_acts : quantize_acts_scalar;
+  const int64_t nb = ld / kQ8ActBlock;
+  for (int32_t t = t0; t < t1; ++t)
+    quantize(x + int64_t(t) * ldx, ld, q.data() + int64_t(t) * ld, d.data() + int64_t(t) * nb, sum.data() + int64_t(t) * nb,
+             halves.data() + int64_t(t) * ld, minus8.data() + int64_t(t) * (ld / 8), d_lanes.data() + int64_t(t) * (ld / 8));
 }
 
 }  // namespace colm

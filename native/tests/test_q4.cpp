@@ -139,6 +139,37 @@ TEST(q4_k_scales_unpacked_at_once_equal_one_at_a_time) {
   }
 }
 
+TEST(q4_activation_quantizers_match_the_scalar_bit_for_bit) {
+  // Every variant's quantize_acts against quantize_acts_q8 + group_acts_q8: random rows with ties
+  // (x / d exactly k + 0.5), zero blocks, a block tail after the last whole group of four.
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal;
+  for (const colm::Q4Kernels* k : colm::q4_kernels_available()) {
+    for (int trial = 0; trial < 40; ++trial) {
+      const int64_t K = 32 * (1 + int64_t(rng() % 19));
+      std::vector<float> x(static_cast<size_t>(K));
+      for (auto& v : x) v = normal(rng) * (trial % 3 == 0 ? 1e-3f : 3.0f);
+      if (trial % 4 == 1)  // every block's amax 127, so d = 1 and x / d = x: exact ties at k + 0.5
+        for (int64_t c = 0; c < K; ++c) x[size_t(c)] = c % 32 == 0 ? 127.0f : float(int(rng() % 251) - 125) + (c % 3 == 0 ? 0.5f : 0.0f);
+      if (trial % 5 == 2)
+        for (int c = 0; c < 32; ++c) x[size_t(c)] = 0.0f;
+      const size_t nb = size_t(K / 32), nl = size_t(K / 8);
+      std::vector<int8_t> q(static_cast<size_t>(K)), h(static_cast<size_t>(K), 0), q_ref(static_cast<size_t>(K)), h_ref(static_cast<size_t>(K), 0);
+      std::vector<float> d(nb), dl(nl, 0.0f), d_ref(nb), dl_ref(nl, 0.0f);
+      std::vector<int32_t> sm(nb), m8(nl, 0), sm_ref(nb), m8_ref(nl, 0);
+      k->quantize_acts(x.data(), K, q.data(), d.data(), sm.data(), h.data(), m8.data(), dl.data());
+      colm::quantize_acts_scalar(x.data(), K, q_ref.data(), d_ref.data(), sm_ref.data(), h_ref.data(), m8_ref.data(), dl_ref.data());
+      const size_t grouped = size_t(K / 128) * 128;
+      CHECK(q == q_ref);
+      CHECK(std::memcmp(d.data(), d_ref.data(), nb * 4) == 0);
+      CHECK(sm == sm_ref);
+      CHECK(std::memcmp(h.data(), h_ref.data(), grouped) == 0);
+      CHECK(std::memcmp(m8.data(), m8_ref.data(), grouped / 8 * 4) == 0);
+      CHECK(std::memcmp(dl.data(), dl_ref.data(), grouped / 8 * 4) == 0);
+    }
+  }
+}
+
 TEST(q4_scalar_reference_is_the_dequantized_product) {
   // The reference against double sums of dequantized weights times dequantized activations.
   std::mt19937 rng(3);

@@ -119,8 +119,9 @@ struct Q8ActsBuffer {
     a.ld = ld;
     return a;
   }
-  // Quantizes rows [t0, t1) of x (ldx apart) into a buffer already sized for T rows of ld.
-  void quantize_rows(const float* x, int64_t ldx, int64_t ld, int32_t t0, int32_t t1);
+  // Quantizes rows [t0, t1) of x (ldx apart) into a buffer already sized for T rows of ld, with
+  // `k`'s quantize_acts (the same bits whichever variant).
+  void quantize_rows(const float* x, int64_t ldx, int64_t ld, int32_t t0, int32_t t1, const struct Q4Kernels* k = nullptr);
   void resize(int32_t T, int64_t ld);
 };
 
@@ -132,7 +133,14 @@ struct Q4Kernels {
   // Q4_0 or Q4_K view and x the activations quantized as above (x.ld >= w.cols). Each (r, t)
   // is computed alone: a row's result does not depend on the rows or inputs beside it.
   void (*matmul_rows)(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y, int64_t ldy);
+  // One row of K activations (a multiple of 32) quantized and grouped: exactly quantize_acts_q8
+  // then group_acts_q8, bit for bit (vector variants take the same steps in lanes).
+  void (*quantize_acts)(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum, int8_t* halves, int32_t* minus8,
+                        float* d_lanes);
 };
+// The scalar quantize_acts (quantize_acts_q8, then group_acts_q8).
+void quantize_acts_scalar(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum, int8_t* halves, int32_t* minus8,
+                          float* d_lanes);
 
 const Q4Kernels& q4_kernels_scalar();
 // Variants compiled in and supported by this CPU, best first; the scalar one is always last.

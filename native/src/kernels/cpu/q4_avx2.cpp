@@ -193,10 +193,70 @@ void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Ac
   }
 }
 
+// std::round (nearest, ties away from zero) of 8 floats of magnitude < 2^22, exactly: truncate,
+// then step away from zero where the dropped fraction is at least one half.
+inline __m256 round_half_away(__m256 y) {
+  const __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 up = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(y, t)), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m256 step = _mm256_or_ps(_mm256_and_ps(y, sign), _mm256_set1_ps(1.0f));  // +-1 with y's sign
+  return _mm256_add_ps(t, _mm256_and_ps(up, step));
+}
+
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+// quantize_acts_q8 then group_acts_q8 in one pass, 32 activations (four vectors) a block; the same
+// bits as the scalar steps (the same float operations per element; max and integer sums exact).
+void quantize_acts_avx2(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum, int8_t* halves, int32_t* minus8,
+                        float* d_lanes) {
+  const __m256 sign = _mm256_set1_ps(-0.0f), lim = _mm256_set1_ps(127.0f), neg_lim = _mm256_set1_ps(-127.0f);
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  const int64_t whole_groups = K / (kQ4Group * kQ8ActBlock);
+  for (int64_t b = 0; b < K / kQ8ActBlock; ++b) {
+    __m256 v[4];
+    __m256 m = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_loadu_ps(x + b * kQ8ActBlock + 8 * k);
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
+    }
+    const float amax = hmax(m);
+    const float scale = amax / 127.0f, inv = scale != 0.0f ? 1.0f / scale : 0.0f;
+    const __m256 vinv = _mm256_set1_ps(inv);
+    __m256i iv[4];
+    for (int k = 0; k < 4; ++k)
+      iv[k] = _mm256_cvtps_epi32(_mm256_max_ps(neg_lim, _mm256_min_ps(lim, round_half_away(_mm256_mul_ps(v[k], vinv)))));
+    // int32 -> int8 (in range, so saturation never bites); the packs interleave 128-bit lanes,
+    // the permutation puts the 32 bytes back in element order.
+    const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(iv[0], iv[1]), _mm256_packs_epi32(iv[2], iv[3]));
+    const __m256i qb = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * kQ8ActBlock), qb);
+    d[b] = scale;
+    const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(iv[0], iv[1]), _mm256_add_epi32(iv[2], iv[3]));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    sum[b] = _mm_cvtsi128_si32(s);
+    const int64_t g = b / kQ4Group, i = b % kQ4Group;
+    if (g >= whole_groups) continue;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(halves + g * kQ4Group * kQ8ActBlock + i * 16), _mm256_castsi256_si128(qb));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(halves + g * kQ4Group * kQ8ActBlock + 64 + i * 16), _mm256_extracti128_si256(qb, 1));
+    // Lanes 0..3: sums of elements 4j..4j+3 of the first half, lanes 4..7 of the second.
+    const __m256i s4 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qb), ones16);
+    const __m128i both = _mm_add_epi32(_mm256_castsi256_si128(s4), _mm256_extracti128_si256(s4, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(minus8 + g * 16 + i * 4), _mm_sub_epi32(_mm_setzero_si128(), _mm_slli_epi32(both, 3)));
+    _mm_storeu_ps(d_lanes + g * 16 + i * 4, _mm_set1_ps(scale));
+  }
+}
+
 }  // namespace
 
 const Q4Kernels& q4_kernels_avx2() {
-  static const Q4Kernels k = {"avx2", matmul_rows_q4_avx2};
+  static const Q4Kernels k = {"avx2", matmul_rows_q4_avx2, quantize_acts_avx2};
   return k;
 }
 

@@ -180,10 +180,50 @@ void matmul_rows_q4_avx512_vnni(const WeightView& w, int32_t r0, int32_t r1, con
   }
 }
 
+// std::round (nearest, ties away from zero) of 16 floats of magnitude < 2^22, exactly: truncate,
+// then step away from zero where the dropped fraction is at least one half.
+inline __m512 round_half_away(__m512 y) {
+  const __m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_andnot_ps(sign, _mm512_sub_ps(y, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 step = _mm512_or_ps(_mm512_and_ps(y, sign), _mm512_set1_ps(1.0f));  // +-1 with y's sign
+  return _mm512_mask_add_ps(t, up, t, step);
+}
+
+// quantize_acts_q8 then group_acts_q8 in one pass, 32 activations (two vectors) a block; the same
+// bits as the scalar steps (the same float operations per element; max and integer sums exact).
+void quantize_acts_avx512(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum, int8_t* halves, int32_t* minus8,
+                          float* d_lanes) {
+  const __m512 sign = _mm512_set1_ps(-0.0f), lim = _mm512_set1_ps(127.0f), neg_lim = _mm512_set1_ps(-127.0f);
+  const int64_t whole_groups = K / (kQ4Group * kQ8ActBlock);
+  for (int64_t b = 0; b < K / kQ8ActBlock; ++b) {
+    const __m512 lo = _mm512_loadu_ps(x + b * kQ8ActBlock), hi = _mm512_loadu_ps(x + b * kQ8ActBlock + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, lo), _mm512_andnot_ps(sign, hi)));
+    const float scale = amax / 127.0f, inv = scale != 0.0f ? 1.0f / scale : 0.0f;
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const __m512i ilo = _mm512_cvtps_epi32(_mm512_max_ps(neg_lim, _mm512_min_ps(lim, round_half_away(_mm512_mul_ps(lo, vinv)))));
+    const __m512i ihi = _mm512_cvtps_epi32(_mm512_max_ps(neg_lim, _mm512_min_ps(lim, round_half_away(_mm512_mul_ps(hi, vinv)))));
+    const __m128i qlo = _mm512_cvtepi32_epi8(ilo), qhi = _mm512_cvtepi32_epi8(ihi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + b * kQ8ActBlock), qlo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + b * kQ8ActBlock + 16), qhi);
+    d[b] = scale;
+    sum[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(ilo, ihi));
+    const int64_t g = b / kQ4Group, i = b % kQ4Group;
+    if (g >= whole_groups) continue;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(halves + g * kQ4Group * kQ8ActBlock + i * 16), qlo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(halves + g * kQ4Group * kQ8ActBlock + 64 + i * 16), qhi);
+    // Lane j: the sum of elements 4j..4j+3 of each half (bytes times 1, four to a lane).
+    const __m128i ones = _mm_set1_epi8(1);
+    const __m128i s4 = _mm_dpbusd_epi32(_mm_dpbusd_epi32(_mm_setzero_si128(), ones, qlo), ones, qhi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(minus8 + g * 16 + i * 4), _mm_sub_epi32(_mm_setzero_si128(), _mm_slli_epi32(s4, 3)));
+    _mm_storeu_ps(d_lanes + g * 16 + i * 4, _mm_set1_ps(scale));
+  }
+}
+
 }  // namespace
 
 const Q4Kernels& q4_kernels_avx512_vnni() {
-  static const Q4Kernels k = {"avx512-vnni", matmul_rows_q4_avx512_vnni};
+  static const Q4Kernels k = {"avx512-vnni", matmul_rows_q4_avx512_vnni, quantize_acts_avx512};
   return k;
 }
 

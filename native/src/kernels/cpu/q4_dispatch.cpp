@@ -102,11 +102,12 @@ const Q8Acts* q4_prepare_acts(const MatmulJob* jobs, int32_t n_jobs, int32_t T, 
     buf.resize(T, kq);
     const float* x = jobs[j].x;
     const int64_t ldx = jobs[j].ldx;
+    const Q4Kernels& k = q4_kernels();
     if (T <= 4) {
-      buf.quantize_rows(x, ldx, kq, 0, T);
+      buf.quantize_rows(x, ldx, kq, 0, T, &k);
     } else {
       const int32_t step = 4;
-      pool.run((T + step - 1) / step, [&](int i) { buf.quantize_rows(x, ldx, kq, i * step, std::min(T, i * step + step)); });
+      pool.run((T + step - 1) / step, [&](int i) { buf.quantize_rows(x, ldx, kq, i * step, std::min(T, i * step + step), &k); });
     }
     views[size_t(j)] = buf.view(kq);
   }

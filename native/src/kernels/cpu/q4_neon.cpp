@@ -92,7 +92,7 @@ void matmul_rows_q4_neon(const WeightView& w, int32_t r0, int32_t r1, const Q8Ac
 }  // namespace
 
 const Q4Kernels& q4_kernels_neon() {
-  static const Q4Kernels k = {"neon", matmul_rows_q4_neon};
+  static const Q4Kernels k = {"neon", matmul_rows_q4_neon, quantize_acts_scalar};
   return k;
 }
 

@@ -63,7 +63,7 @@ void matmul_rows_q4_scalar(const WeightView& w, int32_t r0, int32_t r1, const Q8
 }  // namespace
 
 const Q4Kernels& q4_kernels_scalar() {
-  static const Q4Kernels k = {"scalar", matmul_rows_q4_scalar};
+  static const Q4Kernels k = {"scalar", matmul_rows_q4_scalar, quantize_acts_scalar};
   return k;
 }
 
