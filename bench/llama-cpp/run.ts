@@ -12,10 +12,13 @@ if (!model) {
   process.exit(2);
 }
 const r = await measureLlamaCpp(model, args);
+// maxRSS is in KiB: the process's peak resident set, mapped weight pages included (memory.js).
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 if (args.json) {
-  console.log(JSON.stringify(r));
+  console.log(JSON.stringify({ ...r, peakRssMiB }));
 } else {
   console.log(`llama.cpp ${r.llamaCppVersion}, ${r.threads} thread(s)`);
   console.log(`prefill ${r.prefillTokensPerSecond.toFixed(1)} tokens/s (${args.promptTokens} tokens)`);
   console.log(`decode  ${r.decodeTokensPerSecond.toFixed(1)} tokens/s (${args.decodeTokens} tokens)`);
+  console.log(`peak resident memory ${peakRssMiB.toFixed(1)} MiB`);
 }

@@ -70,9 +70,19 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
   const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
   const __m256i first_pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), second_pair = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3);
   __m256 acc0[N], acc1[N];
-  for (int t = 0; t < N; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-  for (int64_t g = 0; g < ng; ++g) {
-    const uint8_t* gp = row + g * kGroupBytes;
+  // Each input's three arrays, advanced one group at a time (no index arithmetic in the loop).
+  const int8_t* xh[N];
+  const int32_t* m8s[N];
+  const float* dls[N];
+  for (int t = 0; t < N; ++t) {
+    acc0[t] = acc1[t] = _mm256_setzero_ps();
+    const int64_t xt = int64_t(t0 + t) * x.ld;
+    xh[t] = x.halves + xt;
+    m8s[t] = x.minus8 + xt / 8;
+    dls[t] = x.d_lanes + xt / 8;
+  }
+  const uint8_t* gp = row;
+  for (int64_t g = 0; g < ng; ++g, gp += kGroupBytes) {
     _mm_prefetch(reinterpret_cast<const char*>(gp + ahead), _MM_HINT_T0);
     const __m256 d4 = _mm256_castps128_ps256(scales4(gp));
     const __m256 dw[2] = {_mm256_permutevar8x32_ps(d4, first_pair), _mm256_permutevar8x32_ps(d4, second_pair)};
@@ -85,10 +95,12 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
       hi[h] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
     }
     for (int t = 0; t < N; ++t) {
-      const int64_t xt = int64_t(t0 + t) * x.ld;
-      const int8_t* xg = x.halves + xt + g * kGroupActs;
-      const int32_t* m8 = x.minus8 + xt / 8 + g * kGroupLanes;
-      const float* dl = x.d_lanes + xt / 8 + g * kGroupLanes;
+      const int8_t* xg = xh[t];
+      const int32_t* m8 = m8s[t];
+      const float* dl = dls[t];
+      xh[t] += kGroupActs;
+      m8s[t] += kGroupLanes;
+      dls[t] += kGroupLanes;
       __m256 * const acc[2] = {&acc0[t], &acc1[t]};
       for (int h = 0; h < 2; ++h) {
         const __m256i xlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xg + 32 * h));

@@ -49,20 +49,31 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
   const int64_t nb = K / kQ4_0Block, ng = nb / kQ4Group;
   constexpr int64_t kGroupBytes = kQ4Group * kQ4_0Bytes, kGroupActs = kQ4Group * kQ8ActBlock, kGroupLanes = 16;
   __m512 acc[N];
-  for (int t = 0; t < N; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < ng; ++g) {
-    const uint8_t* gp = row + g * kGroupBytes;
+  // Each input's three arrays, advanced one group at a time (no index arithmetic in the loop).
+  const int8_t* xh[N];
+  const int32_t* m8[N];
+  const float* dl[N];
+  for (int t = 0; t < N; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    const int64_t xt = int64_t(t0 + t) * x.ld;
+    xh[t] = x.halves + xt;
+    m8[t] = x.minus8 + xt / 8;
+    dl[t] = x.d_lanes + xt / 8;
+  }
+  const uint8_t* gp = row;
+  for (int64_t g = 0; g < ng; ++g, gp += kGroupBytes) {
     _mm_prefetch(reinterpret_cast<const char*>(gp + ahead), _MM_HINT_T0);
     const Nibbles4 n = nibbles4(gp);
     const __m512 dw = scales4(gp);
     for (int t = 0; t < N; ++t) {
-      const int64_t xt = int64_t(t0 + t) * x.ld;
-      const int8_t* xg = x.halves + xt + g * kGroupActs;
-      __m512i p = _mm512_loadu_si512(x.minus8 + xt / 8 + g * kGroupLanes);
-      p = _mm512_dpbusd_epi32(p, n.lo, _mm512_loadu_si512(xg));
-      p = _mm512_dpbusd_epi32(p, n.hi, _mm512_loadu_si512(xg + 64));
-      const __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(x.d_lanes + xt / 8 + g * kGroupLanes));
+      __m512i p = _mm512_loadu_si512(m8[t]);
+      p = _mm512_dpbusd_epi32(p, n.lo, _mm512_loadu_si512(xh[t]));
+      p = _mm512_dpbusd_epi32(p, n.hi, _mm512_loadu_si512(xh[t] + 64));
+      const __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(dl[t]));
       acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p), acc[t]);
+      xh[t] += kGroupActs;
+      m8[t] += kGroupLanes;
+      dl[t] += kGroupLanes;
     }
   }
   for (int t = 0; t < N; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
