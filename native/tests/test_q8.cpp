@@ -118,6 +118,8 @@ TEST(q8_kernels_match_scalar_reference_on_random_shapes) {
         int cols = cols_d(rng);
         if (trial % 3 == 1) cols = 32 * (1 + cols % 9);
         if (trial % 3 == 2) cols = 16 * (1 + cols % 17);
+        // Every fifth, more than 16 blocks (the GEMV reads scales 16 blocks at a time), some with a tail.
+        if (trial % 5 == 4) cols = 32 * 16 + (trial % 2 ? cols : 32 * (1 + cols % 20));
         const int rows = rows_d(rng), ld = cols + (trial % 2 ? extra_d(rng) : 0);
         const int T = Ts[trial % 7];
         auto m = random_q8(rng, sd, rows, cols, ld);

@@ -14,6 +14,8 @@
 #if defined(COLM_HAVE_AVX2)
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "colm/kernels.h"
 #include "pack.h"
 #include "decode_attention_body.h"
@@ -269,7 +271,9 @@ void gemv_all(const WeightView& w, int32_t r0, int32_t r1, const float* x, float
 
 // Q8_0 rows against x: per 32-column block, the int8 products summed in float32, then scaled
 // and added into the row's accumulator (one multiply by the scale per block, not per weight).
-template <int R>
+// Scales come 8 blocks at a time as float32 (F16 ones widened into `chunk` once per 8 blocks), so
+// each block's scale is one broadcast from memory.
+template <int R, DType SD>
 void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
   const int64_t K = w.cols;
   const int8_t* rows[R];
@@ -283,20 +287,37 @@ void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
   // As gemv_rows: the same columns two groups of rows ahead, since hardware prefetchers stop at
   // page boundaries and each row of a group streams from its own pages.
   const int64_t ahead = 2 * int64_t(R) * w.ld;
-  int64_t c = 0;
-  for (; c + kQ8Block <= K; c += kQ8Block) {
-    const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
-    const __m256 x2 = _mm256_loadu_ps(x + c + 16), x3 = _mm256_loadu_ps(x + c + 24);
-    const int64_t b = c / kQ8Block;
+  const int64_t whole = K / kQ8Block;
+  alignas(32) float chunk[R][8];
+  for (int64_t b0 = 0; b0 < whole; b0 += 8) {
+    const int64_t nb = std::min<int64_t>(8, whole - b0);
+    const float* sc[R];
     for (int j = 0; j < R; ++j) {
-      if ((c & 63) == 0) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c), _MM_HINT_T0);
-      __m256 sum = _mm256_mul_ps(load8_i8(rows[j] + c), x0);
-      sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 8), x1, sum);
-      sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 16), x2, sum);
-      sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 24), x3, sum);
-      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(q8_scale_at(scales[j], w.scale_dtype, b)), sum, acc[j]);
+      if (SD == DType::F32) {
+        sc[j] = reinterpret_cast<const float*>(scales[j]) + b0;
+      } else {
+        if (nb == 8)
+          _mm256_store_ps(chunk[j], _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales[j] + 2 * b0))));
+        else
+          for (int64_t i = 0; i < nb; ++i) chunk[j][i] = q8_scale_at(scales[j], SD, b0 + i);
+        sc[j] = chunk[j];
+      }
+    }
+    for (int64_t i = 0; i < nb; ++i) {
+      const int64_t c = (b0 + i) * kQ8Block;
+      const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+      const __m256 x2 = _mm256_loadu_ps(x + c + 16), x3 = _mm256_loadu_ps(x + c + 24);
+      for (int j = 0; j < R; ++j) {
+        if ((i & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c), _MM_HINT_T0);
+        __m256 sum = _mm256_mul_ps(load8_i8(rows[j] + c), x0);
+        sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 8), x1, sum);
+        sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 16), x2, sum);
+        sum = _mm256_fmadd_ps(load8_i8(rows[j] + c + 24), x3, sum);
+        acc[j] = _mm256_fmadd_ps(_mm256_broadcast_ss(sc[j] + i), sum, acc[j]);
+      }
     }
   }
+  const int64_t c = whole * kQ8Block;
   for (int j = 0; j < R; ++j) {
     float total = hsum(acc[j]);
     if (c < K) {
@@ -307,10 +328,17 @@ void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
       for (; cc + 8 <= K; cc += 8) sum = _mm256_fmadd_ps(load8_i8(rows[j] + cc), _mm256_loadu_ps(x + cc), sum);
       float tail = hsum(sum);
       for (; cc < K; ++cc) tail += float(rows[j][cc]) * x[cc];
-      total += q8_scale_at(scales[j], w.scale_dtype, c / kQ8Block) * tail;
+      total += q8_scale_at(scales[j], SD, whole) * tail;
     }
     y[r + j] = total;
   }
+}
+
+template <DType SD>
+void gemv_all_q8(const WeightView& w, int32_t r0, int32_t r1, const float* x, float* y) {
+  int32_t r = r0;
+  for (; r + 4 <= r1; r += 4) gemv_rows_q8<4, SD>(w, r, x, y);
+  for (; r < r1; ++r) gemv_rows_q8<1, SD>(w, r, x, y);
 }
 
 // ---- prefill: many input rows ----
@@ -611,9 +639,10 @@ void matmul_rows_packed_avx2(const WeightView& w, int32_t r0, int32_t r1, const 
 void matmul_rows_avx2(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                       float* y, int64_t ldy, int32_t T, float* scratch) {
   if (T == 1 && w.dtype == DType::Q8_0) {
-    int32_t r = r0;
-    for (; r + 4 <= r1; r += 4) gemv_rows_q8<4>(w, r, x, y);
-    for (; r < r1; ++r) gemv_rows_q8<1>(w, r, x, y);
+    if (w.scale_dtype == DType::F32)
+      gemv_all_q8<DType::F32>(w, r0, r1, x, y);
+    else
+      gemv_all_q8<DType::F16>(w, r0, r1, x, y);
     return;
   }
   if (T == 1) {

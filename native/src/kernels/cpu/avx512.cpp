@@ -6,6 +6,8 @@
 #if defined(COLM_HAVE_AVX512)
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "colm/kernels.h"
 #include "pack.h"
 #include "decode_attention_body.h"
@@ -221,9 +223,11 @@ void gemv_all(const WeightView& w, int32_t r0, int32_t r1, const float* x, float
 }
 
 // Q8_0 rows against x: per 32-column block the int8 products are summed in float32, then
-// scaled once and added into the row's accumulator. The last, shorter block uses masked loads
-// (of x too: whatever lies past K in x must not meet a zero weight as inf or NaN).
-template <int R>
+// scaled once and added into the row's accumulator. Scales come 16 blocks at a time as float32
+// (F16 ones widened into `chunk` once per 16 blocks), so each block's scale is one broadcast
+// from memory. The last, shorter block uses masked loads (of x too: whatever lies past K in x
+// must not meet a zero weight as inf or NaN).
+template <int R, DType SD>
 void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
   const int64_t K = w.cols;
   const int8_t* rows[R];
@@ -237,30 +241,53 @@ void gemv_rows_q8(const WeightView& w, int32_t r, const float* x, float* y) {
   // As gemv_rows: the same columns two groups of rows ahead, since hardware prefetchers stop at
   // page boundaries and each row of a group streams from its own pages.
   const int64_t ahead = 2 * int64_t(R) * w.ld;
-  int64_t c = 0;
-  for (; c + kQ8Block <= K; c += kQ8Block) {
-    const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
-    const int64_t b = c / kQ8Block;
+  const int64_t whole = K / kQ8Block;
+  alignas(64) float chunk[R][16];
+  for (int64_t b0 = 0; b0 < whole; b0 += 16) {
+    const int64_t nb = std::min<int64_t>(16, whole - b0);
+    const float* sc[R];
     for (int j = 0; j < R; ++j) {
-      if ((c & 63) == 0) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c), _MM_HINT_T0);
-      __m512 sum = _mm512_mul_ps(load16_i8(rows[j] + c), x0);
-      sum = _mm512_fmadd_ps(load16_i8(rows[j] + c + 16), x1, sum);
-      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q8_scale_at(scales[j], w.scale_dtype, b)), sum, acc[j]);
+      if (SD == DType::F32) {
+        sc[j] = reinterpret_cast<const float*>(scales[j]) + b0;
+      } else {
+        const __m256i h = _mm256_maskz_loadu_epi16(tail_mask(nb), scales[j] + 2 * b0);
+        _mm512_store_ps(chunk[j], _mm512_cvtph_ps(h));
+        sc[j] = chunk[j];
+      }
+    }
+    for (int64_t i = 0; i < nb; ++i) {
+      const int64_t c = (b0 + i) * kQ8Block;
+      const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+      for (int j = 0; j < R; ++j) {
+        if ((i & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(rows[j] + ahead + c), _MM_HINT_T0);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[j] + c));
+        const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[j] + c + 16));
+        __m512 sum = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), x0);
+        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), x1, sum);
+        acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(sc[j][i]), sum, acc[j]);
+      }
     }
   }
+  const int64_t c = whole * kQ8Block;
   if (c < K) {
     const int64_t left = K - c;
     const __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : tail_mask(left);
     const __mmask16 m1 = left > 16 ? tail_mask(left - 16) : __mmask16(0);
     const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + c), x1 = _mm512_maskz_loadu_ps(m1, x + c + 16);
-    const int64_t b = c / kQ8Block;
     for (int j = 0; j < R; ++j) {
       __m512 sum = _mm512_mul_ps(load16_i8(rows[j] + c, m0), x0);
       if (m1) sum = _mm512_fmadd_ps(load16_i8(rows[j] + c + 16, m1), x1, sum);
-      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q8_scale_at(scales[j], w.scale_dtype, b)), sum, acc[j]);
+      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q8_scale_at(scales[j], SD, whole)), sum, acc[j]);
     }
   }
   for (int j = 0; j < R; ++j) y[r + j] = _mm512_reduce_add_ps(acc[j]);
+}
+
+template <DType SD>
+void gemv_all_q8(const WeightView& w, int32_t r0, int32_t r1, const float* x, float* y) {
+  int32_t r = r0;
+  for (; r + 4 <= r1; r += 4) gemv_rows_q8<4, SD>(w, r, x, y);
+  for (; r < r1; ++r) gemv_rows_q8<1, SD>(w, r, x, y);
 }
 
 // ---- prefill ----
@@ -487,9 +514,10 @@ void matmul_rows_packed_avx512(const WeightView& w, int32_t r0, int32_t r1, cons
 void matmul_rows_avx512(const WeightView& w, int32_t r0, int32_t r1, const float* x, int64_t ldx,
                         float* y, int64_t ldy, int32_t T, float* scratch) {
   if (T == 1 && w.dtype == DType::Q8_0) {
-    int32_t r = r0;
-    for (; r + 4 <= r1; r += 4) gemv_rows_q8<4>(w, r, x, y);
-    for (; r < r1; ++r) gemv_rows_q8<1>(w, r, x, y);
+    if (w.scale_dtype == DType::F32)
+      gemv_all_q8<DType::F32>(w, r0, r1, x, y);
+    else
+      gemv_all_q8<DType::F16>(w, r0, r1, x, y);
     return;
   }
   if (T == 1) {
