@@ -40,7 +40,10 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const { onProgress, signal } = options;
   signal?.throwIfAborted();
   onProgress?.({ stage: 'reading', fraction: 0 });
-  const plan = await readCheckpoint(path, { signal });
+  // A GGUF's Q8_0 tensors are split by the addon, from a memory map (splitQ8_0 in JS otherwise).
+  const addon = loadAddon();
+  const splitQ8 = addon.splitQ8Blocks ? addon.splitQ8Blocks.bind(addon) : undefined;
+  const plan = await readCheckpoint(path, { signal, splitQ8 });
   const label =
     plan.packaging === 'single-file' ? `${plan.source} (colm.tokenizer)` : plan.packaging === 'gguf' ? `${plan.source} (tokenizer.ggml.*)` : `${plan.source}/tokenizer.json`;
   const tokenizer = TextTokenizer.fromJson(plan.tokenizerJson, plan.tokenizerConfig, label);
@@ -49,7 +52,6 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (signal?.aborted) throw abortError();
   onProgress?.({ stage: 'mapping', fraction: 0.1 });
 
-  const addon = loadAddon();
   const task = addon.loadModel(plan, (f) => onProgress?.({ stage: 'mapping', fraction: 0.1 + 0.9 * f }));
   const onAbort = () => task.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -5,13 +5,19 @@
 // a time per session. device: "cpu" (default) or "cuda:N"; both are a colm::InferenceSession (colm/backend.h),
 // so nothing below branches on the device.
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "bindings.h"
 #include "colm/backend.h"
 #include "colm/decode.h"
+#include "colm/kernels.h"
+#include "colm/quant_q4.h"
 #include "colm/sampler.h"
 #include "colm/session.h"
 #include "js_values.h"
@@ -97,6 +103,54 @@ class EvalWorker : public Napi::AsyncWorker {
 };
 
 
+// Decode loops still running when the process exits. process.exit() (`colm run | head`, an app
+// quitting mid-reply) ends in ::exit, whose static destructors would take the engine's tables
+// from under a loop still running on its own thread (a crash at exit). An atexit handler stops
+// every running loop and waits (at most 2 s) until their decode calls have returned. It is
+// registered when the first loop starts, after the engine's lazily built tables exist (touched
+// there first), so it runs before their destructors.
+class LiveLoops {
+ public:
+  static LiveLoops& get() {
+    static LiveLoops* loops = new LiveLoops;  // never destroyed: the handler may run at any point of exit
+    return *loops;
+  }
+  void add(std::shared_ptr<colm::DecodeControl> control, std::shared_ptr<colm::InferenceSession> session) {
+    static std::once_flag registered;
+    std::call_once(registered, [] {
+      (void)colm::cpu_kernels();
+      (void)colm::q4_kernels();
+      std::atexit([] { LiveLoops::get().stop_all_and_wait(); });
+    });
+    std::lock_guard<std::mutex> lock(mutex_);
+    live_.emplace_back(std::move(control), std::move(session));
+  }
+  void remove(const colm::DecodeControl* control) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = 0; i < live_.size(); ++i)
+        if (live_[i].first.get() == control) {
+          live_.erase(live_.begin() + std::ptrdiff_t(i));
+          break;
+        }
+    }
+    done_.notify_all();
+  }
+  void stop_all_and_wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (auto& loop : live_) {
+      loop.first->stop();
+      loop.second->request_cancel();
+    }
+    done_.wait_for(lock, std::chrono::seconds(2), [this] { return live_.empty(); });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::vector<std::pair<std::shared_ptr<colm::DecodeControl>, std::shared_ptr<colm::InferenceSession>>> live_;
+};
+
 // One generate() call: the loop runs on `thread`; tokens reach JS through `tsfn`, whose finalizer
 // (on the JS thread, after the last token's callback) joins the thread and settles the promise,
 // so the promise never overtakes a token.
@@ -131,6 +185,7 @@ struct GenerateJob {
       error = e.what();
       if (error.empty()) error = "generation failed";
     }
+    LiveLoops::get().remove(control.get());
     Hand(colm::DecodedToken{}, true);
     result.position = session->position();
     tsfn.Release();
@@ -357,6 +412,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     *busy_ = true;
     *running_ = job->control;
     job.release();  // owned by the thread-safe function's finalizer from here on
+    LiveLoops::get().add(raw->control, raw->session);
     raw->thread = std::thread([raw] { raw->Run(); });
     return p;
   }

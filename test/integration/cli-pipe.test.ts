@@ -30,7 +30,11 @@ test('colm logits | head ends quietly with exit 0', () => {
 });
 
 test('colm run | head ends quietly with exit 0 while it still generates', () => {
-  const r = throughHead(['run', model, 'the cat', '--max-tokens', '4000', '--seed', '1', '--temperature', '1']);
-  expect(r.stderr).not.toMatch(/EPIPE|Error|    at /);
-  expect(r.status).toBe(0);
-});
+  // Several times: the exit lands at a different point of the decode loop each time (a loop
+  // still running at exit crashed in about 1 of 20 runs before the addon stopped it at exit).
+  for (let i = 0; i < 6; i++) {
+    const r = throughHead(['run', model, 'the cat', '--max-tokens', '4000', '--seed', String(1 + i), '--temperature', '1']);
+    expect(r.stderr).not.toMatch(/EPIPE|Error|    at /);
+    expect(r.status).toBe(0);
+  }
+}, 60_000);

@@ -170,24 +170,40 @@ void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x,
 }
 
 void matmul_rows_q4_avx512_vnni(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,
-                                int64_t ldy) {
+    int64_t ldy) {
   // Q4_0 rows prefetch the same bytes two rows ahead (hardware prefetchers stop at page
   // boundaries, and a chain window's rows are not contiguous); none past the last row.
   const int64_t row_bytes = w.ld / q4_block_weights(w.dtype) * (w.dtype == DType::Q4_0 ? kQ4_0Bytes : kQ4KBytes);
-  for (int32_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w.row_ptr(r);
-    if (r + 1 < r1) _mm_prefetch(reinterpret_cast<const char*>(w.row_ptr(r + 1)), _MM_HINT_T0);
-    const int64_t ahead = r + 2 < r1 ? 2 * row_bytes : 0;
-    float out[4];
+  float out[4];
+  if (T < 4) {  // decode: each row once, streamed
+    for (int32_t r = r0; r < r1; ++r) {
+      const uint8_t* row = w.row_ptr(r);
+      if (r + 1 < r1) _mm_prefetch(reinterpret_cast<const char*>(w.row_ptr(r + 1)), _MM_HINT_T0);
+      const int64_t ahead = r + 2 < r1 ? 2 * row_bytes : 0;
+      for (int32_t t = 0; t < T; ++t) {
+        rows_times_inputs<1>(w, row, x, t, ahead, out);
+        y[int64_t(t) * ldy + r] = out[0];
+      }
+    }
+    return;
+  }
+  // Prefill: blocks of kRowBlock rows (their weights stay in L2) against four inputs at a time
+  // (their activations stay in L1), so neither side is streamed from further out once per
+  // row or per input. The same operations per (row, input) as in decode.
+  constexpr int32_t kRowBlock = 32;
+  for (int32_t rb = r0; rb < r1; rb += kRowBlock) {
+    const int32_t re = r1 - rb < kRowBlock ? r1 : rb + kRowBlock;
     int32_t t = 0;
-    for (; t + 4 <= T; t += 4) {
-      rows_times_inputs<4>(w, row, x, t, ahead, out);
-      for (int i = 0; i < 4; ++i) y[int64_t(t + i) * ldy + r] = out[i];
-    }
-    for (; t < T; ++t) {
-      rows_times_inputs<1>(w, row, x, t, ahead, out);
-      y[int64_t(t) * ldy + r] = out[0];
-    }
+    for (; t + 4 <= T; t += 4)
+      for (int32_t r = rb; r < re; ++r) {
+        rows_times_inputs<4>(w, w.row_ptr(r), x, t, 0, out);
+        for (int i = 0; i < 4; ++i) y[int64_t(t + i) * ldy + r] = out[i];
+      }
+    for (; t < T; ++t)
+      for (int32_t r = rb; r < re; ++r) {
+        rows_times_inputs<1>(w, w.row_ptr(r), x, t, 0, out);
+        y[int64_t(t) * ldy + r] = out[0];
+      }
   }
 }
 
