@@ -74,7 +74,9 @@ class TensorMatcher {
     if (!sameShape(tensor.shape, shape)) {
       throw new CheckpointError(located.path, `shape ${formatShape(tensor.shape)} but ${why.shape} ${formatShape(shape)}`, { tensor: name });
     }
-    this.entries.push({ name, file: located.file, offset: tensor.offset, byteLength: tensor.byteLength, dtype: tensor.dtype, shape: tensor.shape });
+    const entry: TensorEntry = { name, file: located.file, offset: tensor.offset, byteLength: tensor.byteLength, dtype: tensor.dtype, shape: tensor.shape };
+    if (tensor.q8Split) entry.q8Split = tensor.q8Split;
+    this.entries.push(entry);
   }
 
   /** The first stored tensor among `names`, if any. */

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { CheckpointError } from './errors.js';
 import { describeValue, isJsonObject } from './json-values.js';
-import type { PlanDType, TensorDType } from './types.js';
+import type { PlanDType, Q8Split, TensorDType } from './types.js';
 
 export interface SafetensorsTensor {
   name: string;
@@ -16,6 +16,8 @@ export interface SafetensorsTensor {
   shape: number[];
   offset: number; // absolute byte offset in the file: 8 + N + begin
   byteLength: number;
+  /** Only a GGUF's Q8_0 tensors split at load (TensorEntry.q8Split). */
+  q8Split?: Q8Split;
 }
 
 export interface SafetensorsHeader {

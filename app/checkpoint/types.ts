@@ -92,6 +92,15 @@ export interface TensorEntry {
   // The tensor's bytes in memory (a GGUF block type converted at load, say). The addon copies
   // them into memory the Model owns before loading starts, so the array may be dropped after.
   data?: Uint8Array;
+  // A GGUF's Q8_0 tensor handed to the engine as its blocks: offset/byteLength are the blocks in
+  // the file, and this entry is their .qweight (I8) or .qscale (F16) part, split by the native
+  // loader (llama.cpp's q/k row permutation undone over unpermuteHeads heads when nonzero).
+  q8Split?: Q8Split;
+}
+
+export interface Q8Split {
+  part: 'qweight' | 'qscale';
+  unpermuteHeads: number;
 }
 
 export type Packaging = 'folder' | 'sharded-folder' | 'single-file' | 'gguf';

@@ -40,10 +40,9 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const { onProgress, signal } = options;
   signal?.throwIfAborted();
   onProgress?.({ stage: 'reading', fraction: 0 });
-  // A GGUF's Q8_0 tensors are split by the addon, from a memory map (splitQ8_0 in JS otherwise).
+  // A GGUF's Q8_0 tensors go to the native loader as their blocks, which it splits (no copy here).
   const addon = loadAddon();
-  const splitQ8 = addon.splitQ8Blocks ? addon.splitQ8Blocks.bind(addon) : undefined;
-  const plan = await readCheckpoint(path, { signal, splitQ8 });
+  const plan = await readCheckpoint(path, { signal, q8SplitAtLoad: true });
   const label =
     plan.packaging === 'single-file' ? `${plan.source} (colm.tokenizer)` : plan.packaging === 'gguf' ? `${plan.source} (tokenizer.ggml.*)` : `${plan.source}/tokenizer.json`;
   const tokenizer = TextTokenizer.fromJson(plan.tokenizerJson, plan.tokenizerConfig, label);

@@ -228,11 +228,6 @@ export interface NativeAddon {
   /** CUDA devices through the optional backend library beside the addon (or at `libraryPath`). */
   cudaDevices?(libraryPath?: string): NativeCudaProbe;
   Trainer: new (options: TrainerOptions) => NativeTrainer;
-  /**
-   * A GGUF's Q8_0 tensor (byteLength / 34 blocks at offset of the file) split into the engine's
-   * .qweight (int8) and .qscale (F16) arrays, from a memory map (optional: older builds lack it).
-   */
-  splitQ8Blocks?(path: string, offset: number, byteLength: number): { qweight: Uint8Array; qscale: Uint8Array };
 }
 
 let cached: NativeAddon | null = null;

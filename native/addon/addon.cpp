@@ -9,7 +9,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   colm_addon::RegisterSampler(env, exports);
   colm_addon::RegisterSystem(env, exports);
   colm_addon::RegisterTrainer(env, exports);
-  colm_addon::RegisterGguf(env, exports);
   return exports;
 }
 

@@ -16,7 +16,6 @@ void RegisterSession(Napi::Env env, Napi::Object exports);  // session_binding.c
 void RegisterSampler(Napi::Env env, Napi::Object exports);  // sampler_binding.cpp
 void RegisterSystem(Napi::Env env, Napi::Object exports);   // system_binding.cpp
 void RegisterTrainer(Napi::Env env, Napi::Object exports);  // trainer_binding.cpp
-void RegisterGguf(Napi::Env env, Napi::Object exports);     // gguf_binding.cpp
 
 // The native sampler behind a JS Sampler object, or nullptr when `value` is not one.
 colm::Sampler* UnwrapSampler(Napi::Value value);

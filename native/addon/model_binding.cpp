@@ -58,6 +58,14 @@ colm::ModelSpec ParseSpec(const Napi::Object& plan) {
     }
     ts.byte_length = uint64_t(GetInteger(t, "byteLength", "tensor"));
     ts.dtype = ParseDType(env, GetString(t, "dtype", "tensor"));
+    // TensorEntry.q8Split: a GGUF's Q8_0 blocks, this entry being their .qweight or .qscale part.
+    Napi::Value split = t.Get("q8Split");
+    if (split.IsObject()) {
+      const std::string part = GetString(split.As<Napi::Object>(), "part", "q8Split");
+      if (part != "qweight" && part != "qscale") throw Napi::TypeError::New(env, "tensor \"" + ts.name + "\": q8Split.part must be qweight or qscale");
+      ts.q8_part = part == "qweight" ? colm::TensorSpec::Q8Part::QWeight : colm::TensorSpec::Q8Part::QScale;
+      ts.unpermute_heads = int32_t(GetInteger(split.As<Napi::Object>(), "unpermuteHeads", "q8Split"));
+    }
     Napi::Array shape = GetArray(t, "shape", "tensor");
     for (uint32_t d = 0; d < shape.Length(); ++d) ts.shape.push_back(shape.Get(d).As<Napi::Number>().Int64Value());
     spec.tensors.push_back(std::move(ts));

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "colm/gguf_q8.h"
 #include "colm/model.h"
 #include "colm/quant_q4.h"
 #include "mapped_file.h"
@@ -262,6 +263,7 @@ class Binder {
   // Checks bounds and byte length, then returns a pointer aligned for the dtype.
   const void* data_of(const TensorSpec& t) {
     if (t.memory) return memory_of(t);
+    if (t.q8_part != TensorSpec::Q8Part::None) return split_of(t);
     if (t.file < 0 || size_t(t.file) >= model_.files_.size()) fail(t, "refers to no file");
     const MappedFile& f = *model_.files_[size_t(t.file)];
     uint64_t numel = 1;
@@ -285,6 +287,39 @@ class Binder {
     std::memcpy(copy.get(), p, t.byte_length);
     model_.owned_.push_back(std::move(copy));
     return model_.owned_.back().get();
+  }
+
+  // A GGUF Q8_0 tensor's .qweight or .qscale part (TensorSpec::q8_part): its blocks are checked
+  // against the file and the shape, split (q/k unpermuted) into memory the Model owns on first
+  // use, and both parts come from that one pass.
+  const void* split_of(const TensorSpec& t) {
+    const bool qweight = t.q8_part == TensorSpec::Q8Part::QWeight;
+    if (t.dtype != (qweight ? DType::I8 : DType::F16)) fail(t, std::string("a Q8_0 ") + (qweight ? ".qweight must be I8" : ".qscale must be F16"));
+    if (t.shape.size() != 2 || t.shape[0] <= 0 || t.shape[1] <= 0 || t.shape[0] > (int64_t(1) << 32) || t.shape[1] > (int64_t(1) << 32))
+      fail(t, "shape " + shape_text(t.shape) + " is not [rows, columns] of a Q8_0 tensor");
+    const int64_t rows = t.shape[0], cols = qweight ? t.shape[1] : t.shape[1] * kQ8Block;
+    if (cols % kQ8Block != 0) fail(t, "has " + std::to_string(cols) + " columns, not whole Q8_0 blocks of 32");
+    const uint64_t need = uint64_t(rows) * uint64_t(cols / kQ8Block) * uint64_t(kQ8_0BlockBytes);
+    if (t.byte_length != need)
+      fail(t, "holds " + std::to_string(t.byte_length) + " bytes of Q8_0 blocks but shape " + shape_text(t.shape) + " needs " + std::to_string(need));
+    if (t.file < 0 || size_t(t.file) >= model_.files_.size()) fail(t, "refers to no file");
+    const MappedFile& f = *model_.files_[size_t(t.file)];
+    if (t.offset > f.size() || t.byte_length > f.size() - t.offset)
+      fail(t, "data runs past the end of the file (offset " + std::to_string(t.offset) + " + " + std::to_string(t.byte_length) + " > " +
+                  std::to_string(f.size()) + ")");
+    if (t.unpermute_heads < 0 || (t.unpermute_heads > 0 && rows % (2 * int64_t(t.unpermute_heads)) != 0))
+      fail(t, "has " + std::to_string(rows) + " rows, not a whole number of " + std::to_string(t.unpermute_heads) +
+                  " heads with an even head size (needed to undo llama.cpp's q/k permutation)");
+    const auto key = std::make_pair(t.file, t.offset);
+    auto it = split_cache_.find(key);
+    if (it == split_cache_.end()) {
+      std::shared_ptr<uint8_t> q = alloc_split_bytes(size_t(rows * cols)), sc = alloc_split_bytes(size_t(rows * (cols / kQ8Block) * 2));
+      split_q8_0_rows(f.data() + t.offset, rows, cols, t.unpermute_heads, reinterpret_cast<int8_t*>(q.get()), sc.get());
+      model_.split_.push_back(q);
+      model_.split_.push_back(sc);
+      it = split_cache_.emplace(key, std::make_pair(q.get(), sc.get())).first;
+    }
+    return qweight ? static_cast<const void*>(it->second.first) : static_cast<const void*>(it->second.second);
   }
 
   // Q4 tensors are rows of whole blocks: a 2-D shape whose last dimension is a multiple of the block.
@@ -360,6 +395,8 @@ class Binder {
   const std::atomic<bool>* cancel_;
   std::map<std::string, const TensorSpec*> by_name_;
   std::set<std::string> used_;
+  // Split GGUF Q8_0 tensors by (file, offset): their .qweight and .qscale parts.
+  std::map<std::pair<int32_t, uint64_t>, std::pair<const uint8_t*, const uint8_t*>> split_cache_;
 };
 
 std::vector<int32_t> scaled(const std::vector<int32_t>& cum, int32_t factor) {

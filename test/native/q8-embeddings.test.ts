@@ -3,41 +3,16 @@
 // `model.embed_tokens` and `lm_head` as in-memory `.qweight` / `.qscale` pairs gives the same logits
 // as the same values dequantized to F32, in every kernel variant, decode and prefill, every chain
 // count (the embedding row and the LM head read as a d_k prefix), tied and untied.
-import { readFileSync, statSync } from 'node:fs';
 import { afterAll, expect, test } from 'vitest';
 
-import { chainWidths } from '../../app/checkpoint/chain-widths.js';
-import { expectedTensors } from '../../app/checkpoint/expected-tensors.js';
-import { f16BitsToFloat32, bf16BitsToFloat32 } from '../../app/checkpoint/float-bits.js';
-import { readFolderCheckpoint } from '../../app/checkpoint/folder-checkpoint.js';
-import { matchTensors } from '../../app/checkpoint/match-tensors.js';
-import { readSingleFileCheckpoint } from '../../app/checkpoint/single-file-checkpoint.js';
 import type { LoadPlan, TensorEntry } from '../../app/checkpoint/types.js';
 import { loadAddon, type NativeModel } from '../../app/engine/native.js';
 import { dequantizeQ8Rows, q8Bytes, quantizeQ8Rows, type ScaleDType } from '../../app/quantize/q8-rows.js';
 import { compareRow, loadGoldens } from '../helpers/golden.js';
+import { floatsOf, planOf } from '../helpers/plans.js';
 
 const addon = loadAddon();
 const goldens = loadGoldens();
-
-async function planOf(path: string): Promise<LoadPlan> {
-  const parts = statSync(path).isDirectory() ? await readFolderCheckpoint(path, {}) : await readSingleFileCheckpoint(path);
-  const widths = chainWidths(parts.config);
-  const tensors = matchTensors(expectedTensors(parts.config, widths), parts.tensors, parts.weightsFile, parts.config.chains.length);
-  return { source: path, packaging: parts.packaging, config: parts.config, widths, files: parts.files, tensors, tokenizerJson: null, tokenizerConfig: null, generationConfig: null };
-}
-
-/** A plan tensor's values as float32, whatever float dtype it is stored in. */
-function floatsOf(plan: LoadPlan, e: TensorEntry): Float32Array {
-  const b = readFileSync(plan.files[e.file]!).subarray(e.offset, e.offset + e.byteLength);
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const n = e.shape.reduce((a, x) => a * x, 1);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = e.dtype === 'F32' ? view.getFloat32(4 * i, true) : e.dtype === 'F16' ? f16BitsToFloat32(view.getUint16(2 * i, true)) : bf16BitsToFloat32(view.getUint16(2 * i, true));
-  }
-  return out;
-}
 
 /**
  * Two plans of one model: `q8` holds the embedding and the LM head (when stored) as in-memory Q8_0

@@ -50,10 +50,12 @@ export interface GgufReadOptions {
    */
   floatEmbeddings?: boolean;
   /**
-   * Splits a Q8_0 tensor of the file into .qweight/.qscale bytes (the engine's native splitter,
-   * reading a memory map: seconds faster on a 1 GB tensor); without it, splitQ8_0 here.
+   * Hand the Q8_0 tensors that become .qweight/.qscale pairs to the engine as their blocks in the
+   * file (TensorEntry.q8Split), for its loader to split (and unpermute): no copy in JavaScript,
+   * seconds faster on a 1 GB file. Only for a plan the engine loads; without it they are split
+   * here, in memory (colm convert writes those bytes).
    */
-  splitQ8?: (path: string, offset: number, byteLength: number) => { qweight: Uint8Array; qscale: Uint8Array };
+  q8SplitAtLoad?: boolean;
 }
 
 /** The tensors a GGUF may hand over as Q8_0 pairs besides the chain linears. */
@@ -187,7 +189,7 @@ class TensorConverter {
     private readonly config: ColmConfig,
     private readonly target: DequantizeTarget,
     private readonly q8Embeddings: boolean,
-    private readonly splitQ8: GgufReadOptions['splitQ8'],
+    private readonly q8SplitAtLoad: boolean,
   ) {}
 
   private keep(name: string, info: GgufTensorInfo): void {
@@ -200,9 +202,9 @@ class TensorConverter {
     this.data.set(name, bytes);
   }
 
-  /** Undoes llama.cpp's q/k permutation on rows of `rowBytes` (identity when not permuted). */
-  private unpermute(t: MappedTensor, bytes: Uint8Array, rowBytes: number): Uint8Array {
-    if (t.mapped.permutedBy === null) return bytes;
+  /** The heads over which llama.cpp permuted this tensor's rows (0: not permuted); checked. */
+  private permutedHeads(t: MappedTensor): number {
+    if (t.mapped.permutedBy === null) return 0;
     const heads = t.mapped.permutedBy === 'q' ? this.config.numAttentionHeads : this.config.numKeyValueHeads;
     const rows = t.info.shape[0] ?? 0;
     if (rows % (2 * heads) !== 0) {
@@ -210,7 +212,26 @@ class TensorConverter {
         tensor: t.info.name,
       });
     }
-    return unpermuteRows(bytes, rows, rowBytes, heads);
+    return heads;
+  }
+
+  /** Undoes llama.cpp's q/k permutation on rows of `rowBytes` (identity when not permuted). */
+  private unpermute(t: MappedTensor, bytes: Uint8Array, rowBytes: number): Uint8Array {
+    const heads = this.permutedHeads(t);
+    return heads === 0 ? bytes : unpermuteRows(bytes, t.info.shape[0] ?? 0, rowBytes, heads);
+  }
+
+  /** A Q8_0 tensor as its blocks in the file, for the engine's loader to split (TensorEntry.q8Split). */
+  private splitAtLoad(t: MappedTensor, rows: number, cols: number): void {
+    const base = t.mapped.name.replace(/\.weight$/, '');
+    const unpermuteHeads = this.permutedHeads(t);
+    const at = { file: 0, path: this.file };
+    const blocks = { offset: t.info.offset, byteLength: t.info.byteLength };
+    this.located.set(`${base}.qweight`, { ...at, tensor: { name: `${base}.qweight`, dtype: 'I8', shape: [rows, cols], ...blocks, q8Split: { part: 'qweight', unpermuteHeads } } });
+    this.located.set(`${base}.qscale`, {
+      ...at,
+      tensor: { name: `${base}.qscale`, dtype: 'F16', shape: [rows, cols / Q8_BLOCK], ...blocks, q8Split: { part: 'qscale', unpermuteHeads } },
+    });
   }
 
   async convert(t: MappedTensor): Promise<void> {
@@ -237,7 +258,8 @@ class TensorConverter {
       return this.keep(mapped.name, info);
     }
     if ((mapped.chainLinear || q8Dense) && info.type === 'Q8_0') {
-      const parts = this.splitQ8 ? this.splitQ8(this.file, info.offset, info.byteLength) : splitQ8_0(await readBytes(this.handle, info, this.file), rows, cols);
+      if (this.q8SplitAtLoad) return this.splitAtLoad(t, rows, cols);
+      const parts = splitQ8_0(await readBytes(this.handle, info, this.file), rows, cols);
       const base = mapped.name.replace(/\.weight$/, '');
       this.inMemory(`${base}.qweight`, 'I8', info.shape, this.unpermute(t, parts.qweight, cols));
       this.inMemory(`${base}.qscale`, 'F16', [rows, cols / Q8_BLOCK], this.unpermute(t, parts.qscale, (cols / Q8_BLOCK) * 2));
@@ -284,7 +306,7 @@ export interface GgufWeights {
 export async function ggufWeights(description: GgufDescription, options: GgufReadOptions = {}): Promise<GgufWeights> {
   const file = description.gguf.path;
   const handle = await open(file, 'r');
-  const converter = new TensorConverter(file, handle, description.config, options.dequantizeTo ?? 'q8_0', options.floatEmbeddings !== true, options.splitQ8);
+  const converter = new TensorConverter(file, handle, description.config, options.dequantizeTo ?? 'q8_0', options.floatEmbeddings !== true, options.q8SplitAtLoad === true);
   try {
     for (const t of description.tensors) {
       options.signal?.throwIfAborted();

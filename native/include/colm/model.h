@@ -118,6 +118,12 @@ struct TensorSpec {
   uint64_t byte_length = 0;
   DType dtype = DType::F32;  // as stored: F32, F16, BF16, or I8 (a Q8_0 `.qweight`)
   std::vector<int64_t> shape;
+  // A GGUF's Q8_0 tensor handed over as its blocks (offset/byte_length: the blocks in the file):
+  // this spec is the .qweight (I8) or the .qscale (F16) part, split at load (colm/gguf_q8.h),
+  // with llama.cpp's q/k row permutation undone over `unpermute_heads` heads when nonzero.
+  enum class Q8Part : uint8_t { None, QWeight, QScale };
+  Q8Part q8_part = Q8Part::None;
+  int32_t unpermute_heads = 0;
 };
 
 struct ModelSpec {
@@ -144,6 +150,7 @@ struct Model {
   ~Model();
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;  // aligned copies of misaligned tensors
+  std::vector<std::shared_ptr<uint8_t>> split_;     // GGUF Q8_0 tensors split at load
   std::vector<std::shared_ptr<const std::vector<uint8_t>>> in_memory_;  // TensorSpec::memory buffers
 };
 
