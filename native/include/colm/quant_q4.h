@@ -100,6 +100,21 @@ struct Q8Acts {
   int64_t ld = 0;               // a multiple of 32
 };
 void quantize_acts_q8(const float* x, int64_t K, int8_t* q, float* d, int32_t* sum);
+// The int8 rows, block scales and block sums of inputs t0 .. t0 + N - 1 of x, for kernels that
+// index them per input.
+template <int N>
+struct Q8ActRows {
+  const int8_t* q[N];
+  const float* d[N];
+  const int32_t* sum[N];
+  Q8ActRows(const Q8Acts& x, int32_t t0) {
+    for (int t = 0; t < N; ++t) {
+      q[t] = x.q + int64_t(t0 + t) * x.ld;
+      d[t] = x.d + int64_t(t0 + t) * (x.ld / kQ8ActBlock);
+      sum[t] = x.sum + int64_t(t0 + t) * (x.ld / kQ8ActBlock);
+    }
+  }
+};
 // The grouped copies above of one row quantized by quantize_acts_q8 (K a multiple of 32).
 void group_acts_q8(const int8_t* q, const float* d, int64_t K, int8_t* halves, int32_t* minus8, float* d_lanes);
 

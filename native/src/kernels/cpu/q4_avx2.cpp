@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "colm/quant_q4.h"
+#include "q4_rows_loop.h"
 
 namespace colm {
 
@@ -130,8 +131,10 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
 // 8 int32 lanes, scaled by (d * sc_j) * d_x[j] broadcast out of the 8-lane product; the mins as
 // one 8-lane fma per block against d_x[j] * sum_x[j].
 template <int N>
-void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const float* const* dx, const int32_t* const* sx,
-              int64_t ahead, float* out) {
+void dot_q4_k(const uint8_t* row, int64_t K, const Q8ActRows<N>& a, int64_t ahead, float* out) {
+  const int8_t* const* qx = a.q;
+  const float* const* dx = a.d;
+  const int32_t* const* sx = a.sum;
   __m256 acc0[N], acc1[N], mins[N];
   for (int t = 0; t < N; ++t) acc0[t] = acc1[t] = mins[t] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0f);
@@ -169,55 +172,14 @@ void dot_q4_k(const uint8_t* row, int64_t K, const int8_t* const* qx, const floa
 
 template <int N>
 void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
-  if (w.dtype == DType::Q4_0) return dot_q4_0<N>(row, w.cols, x, t0, ahead, out);
-  const int64_t nbx = x.ld / kQ8ActBlock;
-  const int8_t* qx[N];
-  const float* dx[N];
-  const int32_t* sx[N];
-  for (int t = 0; t < N; ++t) {
-    qx[t] = x.q + int64_t(t0 + t) * x.ld;
-    dx[t] = x.d + int64_t(t0 + t) * nbx;
-    sx[t] = x.sum + int64_t(t0 + t) * nbx;
-  }
-  dot_q4_k<N>(row, w.cols, qx, dx, sx, ahead, out);
+  if (w.dtype == DType::Q4_0)
+    dot_q4_0<N>(row, w.cols, x, t0, ahead, out);
+  else
+    dot_q4_k<N>(row, w.cols, Q8ActRows<N>(x, t0), ahead, out);
 }
 
-void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y,
-    int64_t ldy) {
-  // Q4_0 rows prefetch the same bytes two rows ahead (hardware prefetchers stop at page
-  // boundaries, and a chain window's rows are not contiguous); none past the last row.
-  const int64_t row_bytes = w.ld / q4_block_weights(w.dtype) * (w.dtype == DType::Q4_0 ? kQ4_0Bytes : kQ4KBytes);
-  float out[4];
-  if (T < 4) {  // decode: each row once, streamed
-    for (int32_t r = r0; r < r1; ++r) {
-      const uint8_t* row = w.row_ptr(r);
-      if (r + 1 < r1) _mm_prefetch(reinterpret_cast<const char*>(w.row_ptr(r + 1)), _MM_HINT_T0);
-      const int64_t ahead = r + 2 < r1 ? 2 * row_bytes : 0;
-      for (int32_t t = 0; t < T; ++t) {
-        rows_times_inputs<1>(w, row, x, t, ahead, out);
-        y[int64_t(t) * ldy + r] = out[0];
-      }
-    }
-    return;
-  }
-  // Prefill: blocks of kRowBlock rows (their weights stay in L2) against four inputs at a time
-  // (their activations stay in L1), so neither side is streamed from further out once per
-  // row or per input. The same operations per (row, input) as in decode.
-  constexpr int32_t kRowBlock = 32;
-  for (int32_t rb = r0; rb < r1; rb += kRowBlock) {
-    const int32_t re = r1 - rb < kRowBlock ? r1 : rb + kRowBlock;
-    int32_t t = 0;
-    for (; t + 4 <= T; t += 4)
-      for (int32_t r = rb; r < re; ++r) {
-        rows_times_inputs<4>(w, w.row_ptr(r), x, t, 0, out);
-        for (int i = 0; i < 4; ++i) y[int64_t(t + i) * ldy + r] = out[i];
-      }
-    for (; t < T; ++t)
-      for (int32_t r = rb; r < re; ++r) {
-        rows_times_inputs<1>(w, w.row_ptr(r), x, t, 0, out);
-        y[int64_t(t) * ldy + r] = out[0];
-      }
-  }
+void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y, int64_t ldy) {
+  q4_rows_loop<rows_times_inputs<1>, rows_times_inputs<4>>(w, r0, r1, x, T, y, ldy);
 }
 
 // std::round (nearest, ties away from zero) of 8 floats of magnitude < 2^22, exactly: truncate,
