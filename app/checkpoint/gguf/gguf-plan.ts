@@ -266,7 +266,8 @@ class TensorConverter {
       return;
     }
     const bytes = await readBytes(this.handle, info, this.file);
-    if ((mapped.chainLinear || q8Dense) && this.target === 'q8_0' && (info.type === 'Q4_0' || info.type === 'Q5_0')) {
+    // (Q4_0 with q8_0 was kept above: it stays 4-bit.)
+    if ((mapped.chainLinear || q8Dense) && this.target === 'q8_0' && info.type === 'Q5_0') {
       const parts = widenToQ8(info.type, bytes, rows, cols);
       this.log.add(mapped.group, `${info.type} -> Q8_0 (exact: the same values, 8-bit storage with F32 scales)`);
       const base = mapped.name.replace(/\.weight$/, '');

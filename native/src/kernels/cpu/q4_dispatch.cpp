@@ -50,9 +50,9 @@ std::vector<const Q4Kernels*> q4_kernels_available() {
   return out;
 }
 
-const Q4Kernels& q4_kernels() {
-  // Looked up per product (cheap) so that set_cpu_kernels applies to Q4 weights as well.
-  const std::string active = cpu_kernels().name;
+namespace {
+
+const Q4Kernels& q4_kernels_for(const std::string& active) {
   static const std::vector<const Q4Kernels*> available = q4_kernels_available();
   if (active == "scalar") return q4_kernels_scalar();
   for (const Q4Kernels* k : available) {
@@ -64,6 +64,21 @@ const Q4Kernels& q4_kernels() {
   for (const Q4Kernels* k : available)
     if (std::string(k->name) == "avx2" && active.rfind("avx", 0) == 0) return *k;
   return q4_kernels_scalar();
+}
+
+}  // namespace
+
+const Q4Kernels& q4_kernels() {
+  // Looked up per product so that set_cpu_kernels applies to Q4 weights as well; matched by name
+  // only when the float variant changed (a product must not allocate).
+  thread_local const CpuKernels* matched_for = nullptr;
+  thread_local const Q4Kernels* matched = nullptr;
+  const CpuKernels* active = &cpu_kernels();
+  if (active != matched_for) {
+    matched = &q4_kernels_for(active->name);
+    matched_for = active;
+  }
+  return *matched;
 }
 
 }  // namespace colm
