@@ -231,12 +231,18 @@ void attention_blocks(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1)
   const int32_t k_lo = first_visible_key(a, a.pos0 + t0);
   const int32_t k_hi = a.pos0 + t1;
 
+  // P V: F32 and BF16 caches through group_values straight from the cache rows (each query row
+  // of P is a "head" of the group); other types have each tile's V rows widened (exact:
+  // widen_row) and transposed into v_t, so P V is a matmul_rows product into pv.
+  const bool direct_values = group_attention_supported(a.v_cache->view(a.row0, 1, kv_head).dtype, hd);
   thread_local std::vector<float> s_tile, v_t, v_row, acc, pv, row_max, row_sum, scratch;
   s_tile.resize(size_t(kQueryBlock) * kKeyTile);
-  v_t.resize(size_t(hd) * kKeyTile);
-  v_row.resize(size_t(hd));
+  if (!direct_values) {
+    v_t.resize(size_t(hd) * kKeyTile);
+    v_row.resize(size_t(hd));
+    pv.resize(size_t(kQueryBlock) * hd);
+  }
   acc.assign(size_t(nq_all) * hd, 0.0f);
-  pv.resize(size_t(kQueryBlock) * hd);
   row_max.assign(size_t(nq_all), -std::numeric_limits<float>::infinity());
   row_sum.assign(size_t(nq_all), 0.0f);
   scratch.resize(matmul_scratch_floats(std::max(hd, kKeyTile), kQueryBlock));
@@ -245,10 +251,6 @@ void attention_blocks(const AttentionArgs& a, int32_t j, int32_t t0, int32_t t1)
   for (int32_t k_a = k_lo; k_a < k_hi; k_a += kKeyTile) {
     const int32_t nk = std::min(kKeyTile, k_hi - k_a);
     const KeyRuns runs = key_runs(a, k_a, nk);
-    // P V: F32 and BF16 caches through group_values straight from the cache rows (each query row
-    // of P is a "head" of the group); other types have the tile's V rows widened (exact:
-    // widen_row) and transposed, so P V is a matmul_rows product.
-    const bool direct_values = group_attention_supported(a.v_cache->view(a.row0, 1, kv_head).dtype, hd);
     for (int32_t p = 0; p < nk && !direct_values; ++p) {
       const int64_t row = p < runs.n1 ? runs.r1 + p : int64_t(p - runs.n1);
       const WeightView v = a.v_cache->view(a.row0 + row, 1, kv_head);
