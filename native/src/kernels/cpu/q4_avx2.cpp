@@ -131,7 +131,8 @@ void dot_q4_0(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_
 // 8 int32 lanes, scaled by (d * sc_j) * d_x[j] broadcast out of the 8-lane product; the mins as
 // one 8-lane fma per block against d_x[j] * sum_x[j].
 template <int N>
-void dot_q4_k(const uint8_t* row, int64_t K, const Q8ActRows<N>& a, int64_t ahead, float* out) {
+void dot_q4_k(const uint8_t* row, int64_t K, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
+  const Q8ActRows<N> a(x, t0);
   const int8_t* const* qx = a.q;
   const float* const* dx = a.d;
   const int32_t* const* sx = a.sum;
@@ -170,16 +171,8 @@ void dot_q4_k(const uint8_t* row, int64_t K, const Q8ActRows<N>& a, int64_t ahea
   for (int t = 0; t < N; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t])) - hsum(mins[t]);
 }
 
-template <int N>
-void rows_times_inputs(const WeightView& w, const uint8_t* row, const Q8Acts& x, int32_t t0, int64_t ahead, float* out) {
-  if (w.dtype == DType::Q4_0)
-    dot_q4_0<N>(row, w.cols, x, t0, ahead, out);
-  else
-    dot_q4_k<N>(row, w.cols, Q8ActRows<N>(x, t0), ahead, out);
-}
-
 void matmul_rows_q4_avx2(const WeightView& w, int32_t r0, int32_t r1, const Q8Acts& x, int32_t T, float* y, int64_t ldy) {
-  q4_rows_loop<rows_times_inputs<1>, rows_times_inputs<4>>(w, r0, r1, x, T, y, ldy);
+  q4_rows_loop<dot_q4_0<1>, dot_q4_0<4>, dot_q4_k<1>, dot_q4_k<4>>(w, r0, r1, x, T, y, ldy);
 }
 
 // std::round (nearest, ties away from zero) of 8 floats of magnitude < 2^22, exactly: truncate,
