@@ -20,7 +20,8 @@ import type { LlamaCppSpeed } from './measure-llama-cpp.js';
 import { measureOurs } from './measure-ours.js';
 import type { SpeedOptions, SpeedResult } from './protocol.js';
 
-const SHAPES: Record<string, ModelShape> = { 'dense-130m': DENSE_130M, 'dense-130m-16k': DENSE_130M_16K, 'dense-1b': DENSE_1B };
+/** The synthetic models these scripts take by name. */
+export const SHAPES: Record<string, ModelShape> = { 'dense-130m': DENSE_130M, 'dense-130m-16k': DENSE_130M_16K, 'dense-1b': DENSE_1B };
 
 export interface CompareRow {
   model: string;
@@ -36,7 +37,7 @@ export interface CompareRow {
 }
 
 /** The GGUF beside the cached checkpoint, rewritten when the checkpoint is newer. */
-async function ggufFor(checkpoint: string, log: (s: string) => void): Promise<string> {
+export async function ggufFor(checkpoint: string, log: (s: string) => void): Promise<string> {
   const gguf = checkpoint.replace(/\.safetensors$/, '.f16.gguf');
   if (existsSync(gguf) && statSync(gguf).mtimeMs >= statSync(checkpoint).mtimeMs) return gguf;
   log(`writing ${gguf} (once)`);

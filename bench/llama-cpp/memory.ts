@@ -5,15 +5,12 @@
 // mapped and touched, KV cache, scratch, and the Node runtime both carry). The bare runtime's own
 // peak is measured too, so the engines' shares can be read apart from it.
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { writeLlamaGguf } from '../gguf-writer.js';
-import { DENSE_130M, DENSE_130M_16K, DENSE_1B, syntheticModel, type ModelShape } from '../synthetic-models.js';
-
-const SHAPES: Record<string, ModelShape> = { 'dense-130m': DENSE_130M, 'dense-130m-16k': DENSE_130M_16K, 'dense-1b': DENSE_1B };
+import { syntheticModel, type ModelShape } from '../synthetic-models.js';
+import { ggufFor, SHAPES } from './compare.js';
 
 export interface MemoryRow {
   model: string;
@@ -38,9 +35,7 @@ async function runtimePeak(): Promise<number> {
 }
 
 export async function memoryAtContext(shape: ModelShape, promptTokens: number, threads: number, log: (s: string) => void): Promise<MemoryRow> {
-  const checkpoint = await syntheticModel(shape, 'F16', log);
-  const gguf = checkpoint.replace(/\.safetensors$/, '.f16.gguf');
-  if (!existsSync(gguf) || statSync(gguf).mtimeMs < statSync(checkpoint).mtimeMs) await writeLlamaGguf(checkpoint, gguf);
+  const gguf = await ggufFor(await syntheticModel(shape, 'F16', log), log);
   const oursMiB = await peakOf('run-ours.js', gguf, promptTokens, threads);
   const llamaCppMiB = await peakOf('run.js', gguf, promptTokens, threads);
   return { model: shape.name, promptTokens, oursMiB, llamaCppMiB, runtimeMiB: await runtimePeak(), ratio: oursMiB / llamaCppMiB };
