@@ -41,7 +41,6 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   signal?.throwIfAborted();
   onProgress?.({ stage: 'reading', fraction: 0 });
   // A GGUF's Q8_0 tensors go to the native loader as their blocks, which it splits (no copy here).
-  const addon = loadAddon();
   const plan = await readCheckpoint(path, { signal, q8SplitAtLoad: true });
   const label =
     plan.packaging === 'single-file' ? `${plan.source} (colm.tokenizer)` : plan.packaging === 'gguf' ? `${plan.source} (tokenizer.ggml.*)` : `${plan.source}/tokenizer.json`;
@@ -51,6 +50,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (signal?.aborted) throw abortError();
   onProgress?.({ stage: 'mapping', fraction: 0.1 });
 
+  const addon = loadAddon();
   const task = addon.loadModel(plan, (f) => onProgress?.({ stage: 'mapping', fraction: 0.1 + 0.9 * f }));
   const onAbort = () => task.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
